@@ -1,0 +1,107 @@
+"""The ASGI application: routers, middleware, templates and error mapping in one place."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from critdesk import __version__
+from critdesk.auth.api import router as auth_router
+from critdesk.case.api import router as case_router
+from critdesk.config import Settings
+from critdesk.db import Database, make_engine
+from critdesk.organisation.api import router as organisation_router
+from critdesk.package.api import router as package_router
+from critdesk.pages import router as pages_router
+from critdesk.queue.api import router as queue_router
+from critdesk.web import BodyLimit, Clock, install_error_handlers, system_clock
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    ),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock = system_clock,
+    database: Database | None = None,
+) -> FastAPI:
+    settings = settings or Settings()
+    db = database or Database(
+        make_engine(
+            settings.effective_database_url, pool_size=settings.db_pool_size, echo=settings.log_sql
+        )
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if database is None:
+            db.dispose()
+
+    app = FastAPI(
+        title="critdesk",
+        version=__version__,
+        description="A helpdesk for production-critical issues.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.clock = clock
+    install_error_handlers(app)
+    for router in (auth_router, package_router, organisation_router, case_router, queue_router):
+        app.include_router(router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> dict[str, Any]:
+        with db.session(read_only=True) as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ready"}
+
+    app.add_middleware(
+        BodyLimit,  # type: ignore[arg-type]
+        max_bytes=settings.max_json_body_bytes,
+        upload_max_bytes=settings.max_upload_bytes,
+    )
+    app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
+    return app

@@ -1,0 +1,1 @@
+"""Users, roles, passwords, API tokens, web sessions and the permission checks."""

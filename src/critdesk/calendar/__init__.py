@@ -1,0 +1,1 @@
+"""Business calendars: opening hours, public holidays and closed days for SLA clocks."""

@@ -1,0 +1,221 @@
+"""Case routes: thin — parse, call one service function, shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Response
+
+from critdesk.auth.deps import CurrentUser
+from critdesk.auth.models import User
+from critdesk.case import schemas, service
+from critdesk.case.models import Case
+from critdesk.errors import Invalid
+from critdesk.web import AppSettings, DbSession, Now, Page, encode_cursor
+
+router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def _new_case(body: schemas.CaseCreate | schemas.CasePreviewIn, channel: str) -> service.NewCase:
+    return service.NewCase(
+        title=getattr(body, "title", ""),
+        description=getattr(body, "description", ""),
+        environment_id=body.environment_id,
+        impact=body.impact.to_rule(),
+        breadth=body.breadth,
+        end_users_blocked=body.end_users_blocked,
+        channel=channel,
+    )
+
+
+def _detail(db: DbSession, user: User, case: Case, now: Any) -> dict[str, Any]:
+    return schemas.detail_view(case, service.timeline(db=db, viewer=user, case=case), now)
+
+
+@router.post("", response_model=schemas.CaseCreated, status_code=201)
+def report_case(
+    body: schemas.CaseCreate,
+    response: Response,
+    db: DbSession,
+    user: CurrentUser,
+    now: Now,
+    settings: AppSettings,
+    idempotency_key: IdempotencyKey = None,
+) -> dict[str, Any]:
+    case, created = service.report_case(
+        db=db,
+        reporter=user,
+        new=_new_case(body, body.channel or "web"),
+        now=now,
+        idempotency_key=idempotency_key,
+        rate_limit_per_minute=settings.rate_limit_cases_per_minute,
+    )
+    if not created:
+        response.headers["Idempotent-Replayed"] = "true"
+    # Known bugs and published articles are matched here once the bug tracker and the
+    # knowledge base exist (issues 4 and 7); until then there is nothing to suggest.
+    return _detail(db, user, case, now) | {"suggestions": []}
+
+
+@router.post("/preview", response_model=schemas.CasePreviewOut)
+def preview_case(
+    body: schemas.CasePreviewIn, db: DbSession, user: CurrentUser, now: Now
+) -> dict[str, Any]:
+    """What intake would decide for these answers, without reporting anything."""
+    if user.organisation is None:
+        raise Invalid("customers_only", "previews are for a customer's own environments")
+    environment = service.own_environment(db, user, body.environment_id)
+    return service.preview(
+        package=user.organisation.package,
+        environment=environment,
+        new=_new_case(body, "web"),
+        now=now,
+    )
+
+
+@router.get("", response_model=schemas.CasePage)
+def list_cases(
+    db: DbSession,
+    user: CurrentUser,
+    now: Now,
+    page: Page,
+    state: Annotated[
+        Literal["new", "investigating", "awaiting_customer", "resolved", "redirected", "closed"]
+        | None,
+        Query(),
+    ] = None,
+    severity: schemas.Severity | None = None,
+    organisation_id: int | None = None,
+    environment_id: int | None = None,
+    channel: schemas.Channel | None = None,
+    qualification: Literal["critical", "not_critical"] | None = None,
+    owner: Annotated[str | None, Query(max_length=254, description="an e-mail or 'me'")] = None,
+    unassigned: bool = False,
+    open: bool = False,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+) -> dict[str, Any]:
+    owner_id = service.owner_filter(db=db, viewer=user, owner=owner)
+    filters = service.CaseFilters(
+        state=state,
+        severity=severity,
+        organisation_id=organisation_id,
+        environment_id=environment_id,
+        channel=channel,
+        qualification=qualification,
+        owner_id=owner_id,
+        unassigned=unassigned,
+        open_only=open,
+        text=q,
+    )
+    cases, next_id = service.list_cases(
+        db=db, viewer=user, filters=filters, limit=page.limit, before_id=page.cursor_int()
+    )
+    return {
+        "items": [schemas.summary_view(c, now) for c in cases],
+        "next_cursor": encode_cursor(next_id),
+    }
+
+
+@router.get("/{ref}", response_model=schemas.CaseDetail)
+def get_case(ref: str, db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
+    return _detail(db, user, service.get_case(db=db, viewer=user, ref=ref), now)
+
+
+def _act(db: DbSession, user: User, ref: str, now: Any, run: Any) -> dict[str, Any]:
+    case = service.get_case(db=db, viewer=user, ref=ref)
+    run(case)
+    db.flush()
+    return _detail(db, user, case, now)
+
+
+@router.post("/{ref}/actions/assign", response_model=schemas.CaseDetail)
+def assign(
+    ref: str, body: schemas.AssignIn, db: DbSession, user: CurrentUser, now: Now
+) -> dict[str, Any]:
+    return _act(
+        db,
+        user,
+        ref,
+        now,
+        lambda c: service.assign(db=db, case=c, engineer_email=body.engineer, actor=user, now=now),
+    )
+
+
+@router.post("/{ref}/actions/start_investigation", response_model=schemas.CaseDetail)
+def start_investigation(
+    ref: str, db: DbSession, user: CurrentUser, now: Now, body: schemas.EmptyIn | None = None
+) -> dict[str, Any]:
+    return _act(
+        db,
+        user,
+        ref,
+        now,
+        lambda c: service.start_investigation(db=db, case=c, actor=user, now=now),
+    )
+
+
+@router.post("/{ref}/actions/assess", response_model=schemas.CaseDetail)
+def assess(
+    ref: str, body: schemas.AssessIn, db: DbSession, user: CurrentUser, now: Now
+) -> dict[str, Any]:
+    return _act(
+        db,
+        user,
+        ref,
+        now,
+        lambda c: service.assess(
+            db=db, case=c, severity=body.severity, reason=body.reason, actor=user, now=now
+        ),
+    )
+
+
+@router.post("/{ref}/actions/redirect", response_model=schemas.CaseDetail)
+def redirect(
+    ref: str, body: schemas.RedirectIn, db: DbSession, user: CurrentUser, now: Now
+) -> dict[str, Any]:
+    return _act(
+        db,
+        user,
+        ref,
+        now,
+        lambda c: service.redirect(
+            db=db, case=c, target=body.target, message=body.message, actor=user, now=now
+        ),
+    )
+
+
+@router.post("/{ref}/actions/resolve", response_model=schemas.CaseDetail)
+def resolve(
+    ref: str, body: schemas.ResolveIn, db: DbSession, user: CurrentUser, now: Now
+) -> dict[str, Any]:
+    outcomes = [o.model_dump() for o in body.outcomes]
+    return _act(
+        db,
+        user,
+        ref,
+        now,
+        lambda c: service.resolve(db=db, case=c, outcomes=outcomes, actor=user, now=now),
+    )
+
+
+@router.post("/{ref}/actions/close", response_model=schemas.CaseDetail)
+def close(
+    ref: str, db: DbSession, user: CurrentUser, now: Now, body: schemas.EmptyIn | None = None
+) -> dict[str, Any]:
+    return _act(db, user, ref, now, lambda c: service.close(db=db, case=c, actor=user, now=now))
+
+
+@router.post("/{ref}/actions/reopen", response_model=schemas.CaseDetail)
+def reopen(
+    ref: str, db: DbSession, user: CurrentUser, now: Now, body: schemas.ReopenIn | None = None
+) -> dict[str, Any]:
+    reason = body.reason if body else ""
+    return _act(
+        db,
+        user,
+        ref,
+        now,
+        lambda c: service.reopen(db=db, case=c, actor=user, now=now, reason=reason),
+    )

@@ -1,0 +1,270 @@
+"""Wire shapes of cases: requests in, responses out (kept apart from the tables)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+
+from critdesk.case import rules
+from critdesk.case.models import Case, CaseEvent
+from critdesk.sla import rules as sla
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
+Breadth = Literal["all_users", "end_users", "particular_circumstance"]
+Channel = Literal["web", "email", "phone"]
+Severity = Literal["S1", "S2", "S3", "S4"]
+RedirectTarget = Literal[
+    "documentation", "support_helpdesk", "community_forum", "third_party_support", "account_manager"
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ImpactIn(Strict):
+    app_unavailable: StrictBool = False
+    security_vulnerability: StrictBool = False
+    data_loss: StrictBool = False
+    degraded: StrictBool = False
+
+    def to_rule(self) -> rules.Impact:
+        return rules.Impact(**self.model_dump())
+
+
+class CaseCreate(Strict):
+    title: Title
+    description: Text
+    environment_id: StrictInt
+    impact: ImpactIn
+    breadth: Breadth
+    end_users_blocked: StrictBool
+    channel: Channel | None = None
+
+
+class CasePreviewIn(Strict):
+    environment_id: StrictInt
+    impact: ImpactIn
+    breadth: Breadth
+    end_users_blocked: StrictBool
+
+
+class AssignIn(Strict):
+    engineer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254)]
+
+
+class AssessIn(Strict):
+    severity: Severity
+    reason: Text
+
+
+class RedirectIn(Strict):
+    target: RedirectTarget
+    message: Text
+
+
+class OutcomeIn(Strict):
+    type: Literal["resolution_advised", "workaround_provided", "bug_reported"]
+    text: Text
+
+
+class ResolveIn(Strict):
+    outcomes: list[OutcomeIn] = Field(min_length=1, max_length=20)
+
+
+class ReopenIn(Strict):
+    reason: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
+class EmptyIn(Strict):
+    pass
+
+
+class QualificationOut(BaseModel):
+    status: Literal["critical", "not_critical"]
+    reasons: list[str]
+    suggested_redirect: str | None = None
+
+
+class SlaOut(BaseModel):
+    target_seconds: int
+    clock_starts_at: datetime
+    warn_at: datetime
+    due_at: datetime
+    status: Literal["running", "met", "breached"]
+    met_at: datetime | None = None
+    business_seconds_taken: int | None = None
+
+
+class PersonOut(BaseModel):
+    email: str
+    name: str
+
+
+class EnvironmentRef(BaseModel):
+    id: int
+    name: str
+    type: str
+    production: bool
+
+
+class CaseSummary(BaseModel):
+    ref: str
+    title: str
+    state: str
+    severity: Severity
+    channel: str
+    qualification: QualificationOut
+    organisation: str
+    environment: EnvironmentRef
+    owner: PersonOut | None
+    reported_at: datetime
+    updated_at: datetime
+    sla: SlaOut
+
+
+class EventOut(BaseModel):
+    at: datetime
+    kind: str
+    actor: PersonOut | None
+    message: str | None
+    internal: bool
+    data: dict[str, Any]
+
+
+class Outcome(BaseModel):
+    type: str
+    text: str
+
+
+class RedirectOut(BaseModel):
+    target: str
+    message: str
+
+
+class CaseDetail(CaseSummary):
+    description: str
+    reporter: PersonOut
+    impact: dict[str, bool]
+    breadth: str
+    end_users_blocked: bool
+    severity_reasons: list[str]
+    timeline: list[EventOut]
+    outcomes: list[Outcome] | None = None
+    redirect: RedirectOut | None = None
+    root_cause: dict[str, Any] | None = None
+
+
+class Suggestion(BaseModel):
+    kind: Literal["bug", "article"]
+    id: int
+    title: str
+    url: str
+    score: float
+
+
+class CaseCreated(CaseDetail):
+    suggestions: list[Suggestion]
+
+
+class CasePreviewOut(BaseModel):
+    severity: Severity
+    severity_reasons: list[str]
+    qualification: QualificationOut
+    sla: dict[str, Any] | None
+
+
+class QueueItem(CaseSummary):
+    score: float
+    explanation: list[str]
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    next_cursor: str | None
+
+
+class QueuePage(BaseModel):
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+def person(user: Any) -> dict[str, str] | None:
+    return None if user is None else {"email": user.email, "name": user.name}
+
+
+def sla_view(case: Case, now: datetime) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "target_seconds": case.sla_target_seconds,
+        "clock_starts_at": case.sla_clock_starts_at,
+        "warn_at": case.sla_warn_at,
+        "due_at": case.sla_due_at,
+        "status": sla.status(due_at=case.sla_due_at, met_at=case.sla_met_at, now=now),
+    }
+    if case.sla_met_at is not None:
+        view["met_at"] = case.sla_met_at
+        view["business_seconds_taken"] = case.sla_business_seconds_taken
+    return view
+
+
+def summary_view(case: Case, now: datetime) -> dict[str, Any]:
+    env = case.environment
+    return {
+        "ref": case.ref,
+        "title": case.title,
+        "state": case.state,
+        "severity": case.severity,
+        "channel": case.channel,
+        "qualification": {
+            "status": case.qualification,
+            "reasons": case.qualification_reasons,
+            "suggested_redirect": case.suggested_redirect,
+        },
+        "organisation": case.organisation.name,
+        "environment": {
+            "id": env.id,
+            "name": env.name,
+            "type": env.type,
+            "production": env.production,
+        },
+        "owner": person(case.owner),
+        "reported_at": case.reported_at,
+        "updated_at": case.updated_at,
+        "sla": sla_view(case, now),
+    }
+
+
+def event_view(event: CaseEvent) -> dict[str, Any]:
+    return {
+        "at": event.at,
+        "kind": event.kind,
+        "actor": person(event.actor),
+        "message": event.message,
+        "internal": event.internal,
+        "data": event.data,
+    }
+
+
+def detail_view(case: Case, events: list[CaseEvent], now: datetime) -> dict[str, Any]:
+    view = summary_view(case, now) | {
+        "description": case.description,
+        "reporter": person(case.reporter),
+        "impact": {
+            "app_unavailable": case.impact_app_unavailable,
+            "security_vulnerability": case.impact_security_vulnerability,
+            "data_loss": case.impact_data_loss,
+            "degraded": case.impact_degraded,
+        },
+        "breadth": case.breadth,
+        "end_users_blocked": case.end_users_blocked,
+        "severity_reasons": case.severity_reasons,
+        "timeline": [event_view(e) for e in events],
+    }
+    if case.outcomes:
+        view["outcomes"] = case.outcomes
+    if case.redirect_target:
+        view["redirect"] = {"target": case.redirect_target, "message": case.redirect_message}
+    return view

@@ -1,0 +1,596 @@
+"""Case use cases: report, read, list, and the named actions of the case life cycle.
+
+Every change writes a timeline event and an audit event in the caller's transaction; nothing
+here commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from critdesk.audit import service as audit
+from critdesk.auth.models import User
+from critdesk.case import rules
+from critdesk.case.models import REF_PREFIX, Case, CaseEvent, IdempotencyKey
+from critdesk.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from critdesk.organisation.models import Environment, Organisation
+from critdesk.package.models import SupportPackage
+from critdesk.package.service import calendar_of
+from critdesk.sla import rules as sla
+
+HANDLER_ROLES = frozenset({"engineer", "lead", "admin"})
+CHANNEL_NAMES = {
+    "web": "the web portal and API",
+    "email": "e-mail",
+    "phone": "telephone",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    title: str
+    description: str
+    environment_id: int
+    impact: rules.Impact
+    breadth: str
+    end_users_blocked: bool
+    channel: str = "web"
+
+
+def parse_ref(ref: str) -> int:
+    """The case id behind ``PCH-000123``; a malformed ref reads as an absent case."""
+    number = ref[len(REF_PREFIX) :] if ref.upper().startswith(REF_PREFIX) else ""
+    if not number.isdigit() or len(number) > 12:
+        raise NotFound("case")
+    return int(number)
+
+
+def describe_channels(package: SupportPackage) -> str:
+    names = [CHANNEL_NAMES.get(c, c) for c in package.channels]
+    return ", ".join(names) if names else "none"
+
+
+def check_entitlement(package: SupportPackage, channel: str) -> None:
+    """Acceptable Use: only entitled packages, and only on the channels they have."""
+    if not package.desk_access:
+        raise Forbidden(
+            "no_desk_access",
+            f"your {package.name} package does not include the critical-issue desk; "
+            f"please use the ordinary Support Helpdesk on {describe_channels(package)}",
+        )
+    if channel not in package.channels:
+        raise Forbidden(
+            "channel_not_available",
+            f"your {package.name} package has no {CHANNEL_NAMES.get(channel, channel)} channel; "
+            f"it has {describe_channels(package)}",
+        )
+
+
+def _request_hash(new: NewCase) -> str:
+    payload = json.dumps(
+        {
+            "title": new.title,
+            "description": new.description,
+            "environment_id": new.environment_id,
+            "impact": _impact_dict(new.impact),
+            "breadth": new.breadth,
+            "end_users_blocked": new.end_users_blocked,
+            "channel": new.channel,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _impact_dict(impact: rules.Impact) -> dict[str, bool]:
+    return {
+        "app_unavailable": impact.app_unavailable,
+        "security_vulnerability": impact.security_vulnerability,
+        "data_loss": impact.data_loss,
+        "degraded": impact.degraded,
+    }
+
+
+def _replayed(db: Session, user: User, key: str, request_hash: str) -> Case | None:
+    row = db.scalar(
+        select(IdempotencyKey).where(IdempotencyKey.user_id == user.id, IdempotencyKey.key == key)
+    )
+    if row is None:
+        return None
+    if row.request_hash != request_hash:
+        raise Invalid(
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used with a different request body",
+        )
+    return load_case(db, row.case_id)
+
+
+def _check_rate(db: Session, organisation_id: int, now: datetime, per_minute: int) -> None:
+    if per_minute <= 0:
+        return
+    recent = db.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(
+            Case.organisation_id == organisation_id, Case.reported_at > now - timedelta(minutes=1)
+        )
+    )
+    if recent is not None and recent >= per_minute:
+        raise RateLimited(
+            f"your organisation reported {recent} cases in the last minute "
+            f"(limit {per_minute}); please wait before reporting another",
+            retry_after=60,
+        )
+
+
+def preview(
+    *, package: SupportPackage, environment: Environment, new: NewCase, now: datetime
+) -> dict[str, Any]:
+    """What intake would decide, without writing anything (the report form shows it live)."""
+    report = rules.Report(new.impact, new.breadth, new.end_users_blocked, environment.production)
+    severity = rules.assess_severity(report)
+    qualification = rules.qualify(report)
+    result: dict[str, Any] = {
+        "severity": severity.severity,
+        "severity_reasons": list(severity.reasons),
+        "qualification": {
+            "status": qualification.status,
+            "reasons": list(qualification.reasons),
+            "suggested_redirect": qualification.suggested_redirect,
+        },
+        "sla": None,
+    }
+    if package.desk_access:
+        target = int(package.sla_targets[severity.severity])
+        clock = sla.start_clock(calendar_of(package), now, target)
+        result["sla"] = {
+            "target_seconds": target,
+            "clock_starts_at": clock.clock_starts_at,
+            "due_at": clock.due_at,
+        }
+    return result
+
+
+def own_environment(db: Session, reporter: User, environment_id: int) -> Environment:
+    environment = db.get(Environment, environment_id)
+    if environment is None or environment.organisation_id != reporter.organisation_id:
+        # Another organisation's environment reads exactly like an unknown one.
+        raise Invalid(
+            "unknown_environment",
+            f"environment_id {environment_id} is not one of your organisation's environments",
+        )
+    return environment
+
+
+def report_case(
+    *,
+    db: Session,
+    reporter: User,
+    new: NewCase,
+    now: datetime,
+    idempotency_key: str | None = None,
+    rate_limit_per_minute: int = 0,
+) -> tuple[Case, bool]:
+    """Opens a case; returns (case, created). A replayed Idempotency-Key returns the first case."""
+    if not reporter.is_customer or reporter.organisation is None:
+        raise Forbidden("customers_only", "cases are reported by a customer's named contacts")
+    package = reporter.organisation.package
+    check_entitlement(package, new.channel)
+    request_hash = _request_hash(new)
+    if idempotency_key is not None:
+        existing = _replayed(db, reporter, idempotency_key, request_hash)
+        if existing is not None:
+            return existing, False
+    environment = own_environment(db, reporter, new.environment_id)
+    _check_rate(db, reporter.organisation_id or 0, now, rate_limit_per_minute)
+    try:
+        with db.begin_nested():
+            case = _insert_case(db, reporter, package, environment, new, now)
+            if idempotency_key is not None:
+                db.add(
+                    IdempotencyKey(
+                        user_id=reporter.id,
+                        key=idempotency_key,
+                        request_hash=request_hash,
+                        case_id=case.id,
+                        created_at=now,
+                    )
+                )
+                db.flush()
+    except IntegrityError:
+        # A concurrent request with the same key won the race: answer with its case.
+        if idempotency_key is None:
+            raise
+        existing = _replayed(db, reporter, idempotency_key, request_hash)
+        if existing is None:
+            raise
+        return existing, False
+    return case, True
+
+
+def _insert_case(
+    db: Session,
+    reporter: User,
+    package: SupportPackage,
+    environment: Environment,
+    new: NewCase,
+    now: datetime,
+) -> Case:
+    decision = preview(package=package, environment=environment, new=new, now=now)
+    clock = sla.start_clock(
+        calendar_of(package), now, int(package.sla_targets[decision["severity"]])
+    )
+    case = Case(
+        organisation_id=environment.organisation_id,
+        package_id=package.id,
+        reporter_id=reporter.id,
+        environment_id=environment.id,
+        channel=new.channel,
+        title=new.title,
+        description=new.description,
+        impact_app_unavailable=new.impact.app_unavailable,
+        impact_security_vulnerability=new.impact.security_vulnerability,
+        impact_data_loss=new.impact.data_loss,
+        impact_degraded=new.impact.degraded,
+        breadth=new.breadth,
+        end_users_blocked=new.end_users_blocked,
+        severity=decision["severity"],
+        customer_severity=decision["severity"],
+        severity_reasons=decision["severity_reasons"],
+        qualification=decision["qualification"]["status"],
+        qualification_reasons=decision["qualification"]["reasons"],
+        suggested_redirect=decision["qualification"]["suggested_redirect"],
+        state="new",
+        queue_group="waiting",
+        queue_weight=package.queue_weight,
+        reported_at=now,
+        updated_at=now,
+        sla_target_seconds=clock.target_seconds,
+        sla_clock_starts_at=clock.clock_starts_at,
+        sla_warn_at=clock.warn_at,
+        sla_due_at=clock.due_at,
+        outcomes=[],
+    )
+    case.organisation = reporter.organisation  # type: ignore[assignment]
+    case.package = package
+    case.environment = environment
+    case.reporter = reporter
+    case.owner = None
+    db.add(case)
+    db.flush()
+    _event(
+        db,
+        case,
+        reporter,
+        now,
+        "reported",
+        data={
+            "channel": new.channel,
+            "severity": case.severity,
+            "qualification": case.qualification,
+        },
+    )
+    return case
+
+
+def _event(
+    db: Session,
+    case: Case,
+    actor: User | None,
+    now: datetime,
+    kind: str,
+    *,
+    message: str | None = None,
+    data: dict[str, Any] | None = None,
+    internal: bool = False,
+) -> CaseEvent:
+    event = CaseEvent(
+        case_id=case.id,
+        at=now,
+        actor_id=actor.id if actor else None,
+        kind=kind,
+        internal=internal,
+        message=message,
+        data=data or {},
+    )
+    event.actor = actor
+    db.add(event)
+    audit.record(
+        db=db,
+        at=now,
+        actor_id=actor.id if actor else None,
+        action=f"case.{kind}",
+        object_type="case",
+        object_id=case.ref,
+        organisation_id=case.organisation_id,
+        data={"message": message, **(data or {})} if message else (data or {}),
+    )
+    return event
+
+
+def with_relations(query: Select[Any]) -> Select[Any]:
+    return query.options(
+        joinedload(Case.organisation),
+        joinedload(Case.package),
+        joinedload(Case.environment),
+        joinedload(Case.reporter),
+        joinedload(Case.owner),
+    )
+
+
+def load_case(db: Session, case_id: int) -> Case:
+    case = db.scalar(with_relations(select(Case).where(Case.id == case_id)))
+    if case is None:
+        raise NotFound("case")
+    return case
+
+
+def can_see_organisation(viewer: User, organisation: Organisation) -> bool:
+    if viewer.is_customer:
+        return viewer.organisation_id == organisation.id
+    if viewer.role == "account_manager":
+        return organisation.account_manager_id == viewer.id
+    return True
+
+
+def get_case(*, db: Session, viewer: User, ref: str) -> Case:
+    """The case, if the viewer may see it; otherwise exactly as if it did not exist."""
+    case = load_case(db, parse_ref(ref))
+    if not can_see_organisation(viewer, case.organisation):
+        raise NotFound("case")
+    return case
+
+
+def timeline(*, db: Session, viewer: User, case: Case) -> list[CaseEvent]:
+    query = (
+        select(CaseEvent)
+        .options(joinedload(CaseEvent.actor))
+        .where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.at, CaseEvent.id)
+    )
+    if viewer.is_customer:
+        query = query.where(CaseEvent.internal.is_(False))
+    return list(db.scalars(query))
+
+
+@dataclass(frozen=True, slots=True)
+class CaseFilters:
+    state: str | None = None
+    severity: str | None = None
+    organisation_id: int | None = None
+    environment_id: int | None = None
+    channel: str | None = None
+    qualification: str | None = None
+    owner_id: int | None = None
+    unassigned: bool = False
+    open_only: bool = False
+    text: str | None = None
+
+
+def visible_cases(viewer: User) -> Select[Any]:
+    """Cases the viewer may see: the tenant boundary every case query starts from."""
+    query = select(Case)
+    if viewer.is_customer:
+        return query.where(Case.organisation_id == viewer.organisation_id)
+    if viewer.role == "account_manager":
+        managed = select(Organisation.id).where(Organisation.account_manager_id == viewer.id)
+        return query.where(Case.organisation_id.in_(managed))
+    return query
+
+
+def list_cases(
+    *, db: Session, viewer: User, filters: CaseFilters, limit: int, before_id: int | None
+) -> tuple[list[Case], int | None]:
+    """A page of cases, newest first; returns (cases, id to continue before or None)."""
+    query = with_relations(visible_cases(viewer))
+    conditions = {
+        Case.state: filters.state,
+        Case.severity: filters.severity,
+        Case.organisation_id: filters.organisation_id,
+        Case.environment_id: filters.environment_id,
+        Case.channel: filters.channel,
+        Case.qualification: filters.qualification,
+        Case.owner_id: filters.owner_id,
+    }
+    for column, value in conditions.items():
+        if value is not None:
+            query = query.where(column == value)
+    if filters.unassigned:
+        query = query.where(Case.owner_id.is_(None))
+    if filters.open_only:
+        query = query.where(Case.state.in_(rules.OPEN_STATES))
+    if filters.text:
+        pattern = f"%{filters.text.lower()}%"
+        query = query.where(func.lower(Case.title).like(pattern))
+    if before_id is not None:
+        query = query.where(Case.id < before_id)
+    cases = list(db.scalars(query.order_by(Case.id.desc()).limit(limit + 1)).unique())
+    more = len(cases) > limit
+    cases = cases[:limit]
+    return cases, (cases[-1].id if more and cases else None)
+
+
+# --- actions -------------------------------------------------------------------------------
+
+
+def _require_handler(actor: User, action: str) -> None:
+    if actor.role not in HANDLER_ROLES:
+        raise Forbidden(
+            "engineers_only", f"only engineers and leads may {action.replace('_', ' ')} a case"
+        )
+
+
+def _transition(case: Case, action: str) -> str:
+    try:
+        return rules.next_state(action, case.state, investigated=case.sla_met_at is not None)
+    except rules.TransitionRefused as refused:
+        raise Conflict("invalid_transition", refused.message) from refused
+
+
+def _move(
+    db: Session, case: Case, actor: User, now: datetime, action: str, state: str, **data: Any
+) -> None:
+    before = case.state
+    case.state = state
+    case.updated_at = now
+    if state in rules.OPEN_STATES:
+        case.queue_group = "waiting" if case.sla_met_at is None else "active"
+    else:
+        case.queue_group = None
+    changes = {"state": [before, state]} if before != state else {}
+    _event(db, case, actor, now, action, message=data.pop("message", None), data=changes | data)
+
+
+def assign(*, db: Session, case: Case, engineer_email: str, actor: User, now: datetime) -> Case:
+    _require_handler(actor, "assign")
+    _transition(case, "assign")
+    engineer = db.scalar(select(User).where(User.email == engineer_email.strip().lower()))
+    if engineer is None or engineer.role not in HANDLER_ROLES or not engineer.active:
+        raise Invalid("unknown_engineer", f"{engineer_email} is not an active engineer or lead")
+    if actor.role == "engineer" and engineer.id != actor.id:
+        raise Forbidden("leads_only", "only a lead may assign a case to someone else")
+    before = case.owner.email if case.owner else None
+    case.owner_id = engineer.id
+    case.owner = engineer
+    _move(db, case, actor, now, "assigned", case.state, owner=[before, engineer.email])
+    return case
+
+
+def start_investigation(*, db: Session, case: Case, actor: User, now: datetime) -> Case:
+    """Stops the SLA clock: records when, how much business time it took, met or breached."""
+    _require_handler(actor, "start_investigation")
+    state = _transition(case, "start_investigation")
+    taken = sla.business_seconds(calendar_of(case.package), case.reported_at, now)
+    case.sla_met_at = now
+    case.sla_business_seconds_taken = taken
+    case.sla_breached = now > case.sla_due_at
+    if case.owner_id is None:
+        case.owner_id = actor.id
+        case.owner = actor
+    outcome = "breached" if case.sla_breached else "met"
+    _move(
+        db,
+        case,
+        actor,
+        now,
+        "investigation_started",
+        state,
+        sla={"status": outcome, "business_seconds_taken": taken},
+    )
+    return case
+
+
+def assess(
+    *, db: Session, case: Case, severity: str, reason: str, actor: User, now: datetime
+) -> Case:
+    """The engineers' severity, overriding the customer's answers; a running clock is re-set."""
+    _require_handler(actor, "assess")
+    _transition(case, "assess")
+    if severity not in rules.SEVERITIES:
+        raise Invalid("invalid_severity", f"severity must be one of {rules.SEVERITIES}")
+    if not reason.strip():
+        raise Invalid("reason_required", "say why the severity changes")
+    before = case.severity
+    case.severity = severity
+    case.severity_reasons = [f"assessed by an engineer: {reason.strip()}"]
+    if case.sla_met_at is None:
+        clock = sla.start_clock(
+            calendar_of(case.package),
+            case.reported_at,
+            int(case.package.sla_targets[severity]),
+        )
+        case.sla_target_seconds = clock.target_seconds
+        case.sla_warn_at = clock.warn_at
+        case.sla_due_at = clock.due_at
+    _move(
+        db,
+        case,
+        actor,
+        now,
+        "assessed",
+        case.state,
+        severity=[before, severity],
+        reason=reason.strip(),
+    )
+    return case
+
+
+def redirect(
+    *, db: Session, case: Case, target: str, message: str, actor: User, now: datetime
+) -> Case:
+    _require_handler(actor, "redirect")
+    state = _transition(case, "redirect")
+    if target not in rules.REDIRECT_TARGETS:
+        raise Invalid("invalid_redirect_target", f"target must be one of {rules.REDIRECT_TARGETS}")
+    if not message.strip():
+        raise Invalid("message_required", "tell the customer where to go and why")
+    case.redirect_target = target
+    case.redirect_message = message.strip()
+    _move(db, case, actor, now, "redirected", state, target=target, message=message.strip())
+    return case
+
+
+OUTCOME_TYPES = ("resolution_advised", "workaround_provided", "bug_reported")
+
+
+def resolve(
+    *, db: Session, case: Case, outcomes: list[dict[str, str]], actor: User, now: datetime
+) -> Case:
+    _require_handler(actor, "resolve")
+    state = _transition(case, "resolve")
+    if not outcomes:
+        raise Invalid("outcome_required", "resolving needs at least one outcome")
+    for outcome in outcomes:
+        if outcome.get("type") not in OUTCOME_TYPES:
+            raise Invalid("invalid_outcome", f"outcome type must be one of {OUTCOME_TYPES}")
+        if not str(outcome.get("text", "")).strip():
+            raise Invalid("outcome_text_required", "each outcome needs its text for the customer")
+    case.outcomes = [{"type": o["type"], "text": o["text"].strip()} for o in outcomes]
+    case.resolved_at = now
+    _move(db, case, actor, now, "resolved", state, outcomes=case.outcomes)
+    return case
+
+
+def _require_party(case: Case, actor: User, action: str) -> None:
+    if actor.is_customer:
+        if actor.organisation_id != case.organisation_id:
+            raise NotFound("case")
+        return
+    if actor.role not in HANDLER_ROLES:
+        raise Forbidden("engineers_only", f"only engineers, leads or the customer may {action}")
+
+
+def close(*, db: Session, case: Case, actor: User, now: datetime) -> Case:
+    _require_party(case, actor, "close")
+    state = _transition(case, "close")
+    case.closed_at = now
+    _move(db, case, actor, now, "closed", state)
+    return case
+
+
+def reopen(*, db: Session, case: Case, actor: User, now: datetime, reason: str = "") -> Case:
+    _require_party(case, actor, "reopen")
+    state = _transition(case, "reopen")
+    case.closed_at = None
+    case.resolved_at = None
+    _move(db, case, actor, now, "reopened", state, message=reason.strip() or None)
+    return case
+
+
+def owner_filter(*, db: Session, viewer: User, owner: str | None) -> int | None:
+    """``me`` or an engineer's e-mail as a user id; customers may not filter by owner."""
+    if owner is None:
+        return None
+    if owner == "me":
+        return viewer.id
+    found = db.scalar(select(User.id).where(User.email == owner.strip().lower()))
+    # An unknown owner matches nothing rather than everything.
+    return found if found is not None else -1

@@ -1,0 +1,1 @@
+"""The ``critdesk`` command line: one small module per command group."""

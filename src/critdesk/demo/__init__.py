@@ -1,0 +1,1 @@
+"""The fixed demo data set: anyone can try the desk and script against it."""

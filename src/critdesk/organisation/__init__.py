@@ -1,0 +1,1 @@
+"""Customer organisations and their deployment environments."""

@@ -1,0 +1,1 @@
+"""Support packages: desk access, availability calendar, channels, SLA targets, queue weight."""

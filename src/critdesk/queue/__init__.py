@@ -1,0 +1,1 @@
+"""The engineer queue: open cases, most urgent first, each with its score explained."""

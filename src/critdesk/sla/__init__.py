@@ -1,0 +1,1 @@
+"""The SLA clock: the time within which an engineer starts investigating."""

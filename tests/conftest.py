@@ -1,0 +1,158 @@
+"""Fixtures: a fresh migrated database per test (SQLite, and PostgreSQL when configured),
+a controllable clock, the app, and logged-in callers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from critdesk.app import create_app
+from critdesk.auth import service as auth
+from critdesk.auth.models import User
+from critdesk.config import Settings
+from critdesk.db import Database, make_engine
+from critdesk.demo.service import load_demo
+from critdesk.migration import upgrade
+from critdesk.models import metadata
+
+warnings.filterwarnings("ignore", message=".*httpx2.*")
+from fastapi.testclient import TestClient  # noqa: E402
+
+PG_URL = os.environ.get("CRITDESK_TEST_DATABASE_URL")
+# Wednesday 25 November 2026, 10:00 London: inside every package's opening hours.
+T0 = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        backends = ["sqlite"] + (["postgresql"] if PG_URL else [])
+        metafunc.parametrize("backend", backends, scope="session")
+
+
+@dataclass
+class FakeClock:
+    now: datetime = T0
+    calls: list[datetime] = field(default_factory=list)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now = self.now + timedelta(**delta)
+        return self.now
+
+    def set(self, at: datetime) -> datetime:
+        self.now = at
+        return at
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    assert PG_URL
+    name = f"critdesk_test_{_worker()}"
+    admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "sqlite":
+        path = tmp_path / "critdesk.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(make_engine(database_url, pool_size=5))
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        rate_limit_cases_per_minute=0,
+        secret_key="test-secret",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FakeClock, database: Database):  # type: ignore[no-untyped-def]
+    return create_app(settings, clock=clock, database=database)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def demo(database: Database, clock: FakeClock) -> None:
+    with database.session() as session:
+        load_demo(db=session, now=clock.now)
+
+
+@dataclass
+class Caller:
+    email: str
+    headers: dict[str, str]
+
+
+@pytest.fixture
+def login(database: Database, clock: FakeClock, demo: None):  # type: ignore[no-untyped-def]
+    """Bearer headers for a demo user, issued through the token service (no password hashing)."""
+    cache: dict[str, Caller] = {}
+
+    def _login(email: str) -> dict[str, str]:
+        if email not in cache:
+            with database.session() as session:
+                user = session.query(User).filter_by(email=email).one()
+                token = auth.issue_token(db=session, user=user, name="test", now=clock.now)
+            cache[email] = Caller(email, {"Authorization": f"Bearer {token}"})
+        return cache[email].headers
+
+    return _login
