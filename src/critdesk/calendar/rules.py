@@ -81,7 +81,7 @@ class Calendar:
                 raise CalendarSpecError(f"a calendar spec needs {required!r}")
         country, subdivision = _parse_holidays(spec.get("holidays"))
         return cls(
-            timezone=_checked_timezone(spec["timezone"]),
+            timezone=spec["timezone"],
             hours=_parse_hours(spec["hours"]),
             holiday_country=country,
             holiday_subdivision=subdivision,
@@ -371,7 +371,8 @@ def _checked_pair(key: str, pair: object) -> tuple[time, time]:
             f"{key}: opens at {_format_clock(open_)} but closes at {_format_clock(close, True)}; "
             "an interval must open before it closes (split overnight hours across two days)"
         )
-    return (open_, close)
+    # The calendar itself decides how ambiguous readings resolve, so a fold on input is dropped.
+    return (open_.replace(fold=0), close.replace(fold=0))
 
 
 def _check_holiday_region(country: object, subdivision: object) -> None:
@@ -412,7 +413,7 @@ def _checked_closed_days(days: object) -> frozenset[date]:
 
 def _parse_hours(raw: object) -> tuple[DayHours, ...]:
     if not isinstance(raw, Mapping):
-        raise CalendarSpecError("hours must map day keys (mon…sun) to lists of 'HH:MM-HH:MM'")
+        raise CalendarSpecError("hours must map day keys (mon to sun) to lists of 'HH:MM-HH:MM'")
     for key in raw:
         if key not in DAY_KEYS:
             raise CalendarSpecError(f"unknown day {key!r}; expected one of {', '.join(DAY_KEYS)}")
