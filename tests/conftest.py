@@ -116,6 +116,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         rate_limit_cases_per_minute=0,
         secret_key="test-secret",
+        embedded_jobs=False,
     )
 
 

@@ -13,14 +13,21 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from critdesk import __version__
+from critdesk.adapters.storage import LocalStorage
+from critdesk.attachment.api import router as attachment_router
 from critdesk.auth.api import router as auth_router
 from critdesk.case.api import router as case_router
+from critdesk.cloudaccess.api import router as cloudaccess_router
+from critdesk.comment.api import router as comment_router
 from critdesk.config import Settings
 from critdesk.db import Database, make_engine
+from critdesk.jobs.periodic import EmbeddedRunner
 from critdesk.organisation.api import router as organisation_router
 from critdesk.package.api import router as package_router
 from critdesk.pages import router as pages_router
 from critdesk.queue.api import router as queue_router
+from critdesk.request.api import router as request_router
+from critdesk.screenshare.api import router as screenshare_router
 from critdesk.web import BodyLimit, Clock, install_error_handlers, system_clock
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -69,7 +76,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runner = None
+        if settings.embedded_jobs:
+            runner = EmbeddedRunner(db, settings, clock, settings.sweep_interval_seconds)
+            runner.start()
         yield
+        if runner is not None:
+            runner.stop()
         if database is None:
             db.dispose()
 
@@ -82,8 +95,20 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.state.clock = clock
+    app.state.storage = LocalStorage(settings.data_dir / "attachments")
     install_error_handlers(app)
-    for router in (auth_router, package_router, organisation_router, case_router, queue_router):
+    for router in (
+        auth_router,
+        package_router,
+        organisation_router,
+        case_router,
+        queue_router,
+        request_router,
+        comment_router,
+        screenshare_router,
+        cloudaccess_router,
+        attachment_router,
+    ):
         app.include_router(router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

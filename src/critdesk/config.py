@@ -27,6 +27,19 @@ class Settings(BaseSettings):
     login_failure_window_minutes: int = 15
     db_pool_size: int = Field(default=10, ge=1)
     log_sql: bool = False
+    # Troubleshooting workspace
+    info_request_due_hours: int = Field(default=24, ge=1)
+    info_request_reminder_hours: int = Field(default=24, ge=1)
+    reopen_window_days: int = Field(default=14, ge=0)
+    cloud_access_max_minutes: int = Field(default=480, ge=5)
+    # Jobs: the embedded runner inside `critdesk serve` (off for tests and external workers).
+    embedded_jobs: bool = True
+    sweep_interval_seconds: float = Field(default=30.0, gt=0)
+
+    # Attachments: zip listings are refused over these (zip-bomb defence); never extracted.
+    archive_max_total_bytes: int = Field(default=8 * 1024**3, ge=1)
+    archive_max_ratio: int = Field(default=200, ge=1)
+    archive_max_entries: int = Field(default=10_000, ge=1)
 
     @cached_property
     def effective_database_url(self) -> str:

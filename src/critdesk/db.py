@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -9,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -52,6 +57,9 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
 
 
+BUSY_TIMEOUT_SECONDS = 10
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets readers run beside the single writer; the busy timeout makes concurrent writers
     # from several processes wait their turn instead of failing with "database is locked".
@@ -59,16 +67,92 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.close()
 
 
-def _begin_sqlite(conn: Any) -> None:
-    # A deferred SQLite transaction that reads then writes can fail to upgrade its lock under
-    # concurrency; taking the write lock at BEGIN makes writers queue on the busy timeout.
-    # Read-only units of work (GET requests) begin deferred so that they never wait on writers.
-    read_only = conn.get_execution_options().get("critdesk_read_only", False)
-    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+class WriterQueue:
+    """Lines up this database's writers before ``BEGIN IMMEDIATE``, across threads and processes.
+
+    SQLite's busy handler waits by sleeping and retrying with growing sleeps (up to 100 ms), so
+    under load a writer that has waited long keeps losing the lock to newcomers: with 16
+    clients, a few cases took seconds to create. Here a writer waits on a thread lock (the
+    writers of one process) and then on an exclusive ``flock`` of a file beside the database
+    (one writer of each process), both of which wake the next waiter as soon as the lock is
+    free; only the writer at the head of the line ever meets SQLite's busy handler. SQLite
+    still takes and checks its own write lock exactly as before.
+
+    A unit of work may begin on one thread and commit on another (FastAPI runs a request's
+    dependencies and route on pool threads), so the thread lock is a plain lock, not an owned
+    one; it is bounded by the busy timeout, as SQLite's own wait was.
+    """
+
+    def __init__(self, lock_path: str | None) -> None:
+        self._threads = threading.Lock()
+        self._lock_path = lock_path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if not self._threads.acquire(timeout=BUSY_TIMEOUT_SECONDS):
+            raise OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        try:
+            if self._lock_path is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+_QUEUED = "critdesk_writer_queued"
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    database = engine.url.database
+    on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
+    writers = WriterQueue(f"{database}-writers.lock" if on_disk else None)
+
+    def begin(conn: Any) -> None:
+        # A deferred SQLite transaction that reads then writes can fail to upgrade its lock
+        # under concurrency; taking the write lock at BEGIN makes writers queue (above).
+        # Read-only units of work (GET requests) begin deferred so they never wait on writers.
+        if conn.get_execution_options().get("critdesk_read_only", False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        writers.acquire()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.release()
+            raise
+        conn.info[_QUEUED] = True
+
+    def end(conn: Any) -> None:
+        if conn.info.pop(_QUEUED, False):
+            writers.release()
+
+    def returned(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+        # Whatever way a connection leaves its transaction, its place in the line goes too.
+        if record is not None and record.info.pop(_QUEUED, False):
+            writers.release()
+
+    event.listen(engine, "begin", begin)
+    # Released as COMMIT or ROLLBACK is sent: the next writer may meet SQLite's lock for the
+    # moment that takes, and then waits on the busy handler as before.
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
+    for name in ("reset", "checkin", "invalidate"):
+        event.listen(engine.pool, name, returned)
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
@@ -81,7 +165,7 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
             max_overflow=pool_size,
         )
         event.listen(engine, "connect", _configure_sqlite)
-        event.listen(engine, "begin", _begin_sqlite)
+        _sqlite_transactions(engine)
         return engine
     return create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True

@@ -1,23 +1,31 @@
 """Every table, imported once so that Alembic and create_all see the whole schema."""
 
+from critdesk.attachment.models import Attachment
 from critdesk.audit.models import AuditEvent
 from critdesk.auth.models import ApiToken, LoginFailure, User, WebSession
 from critdesk.case.models import Case, CaseEvent, IdempotencyKey
+from critdesk.cloudaccess.models import CloudAccess
 from critdesk.db import Base
 from critdesk.organisation.models import Environment, Organisation
 from critdesk.package.models import SupportPackage
+from critdesk.request.models import InfoRequest
+from critdesk.screenshare.models import ScreenShare
 
 metadata = Base.metadata
 
 __all__ = [
     "ApiToken",
+    "Attachment",
     "AuditEvent",
     "Case",
     "CaseEvent",
+    "CloudAccess",
     "Environment",
     "IdempotencyKey",
+    "InfoRequest",
     "LoginFailure",
     "Organisation",
+    "ScreenShare",
     "SupportPackage",
     "User",
     "WebSession",

@@ -6,17 +6,19 @@ import base64
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from critdesk import templating
 from critdesk.config import Settings
-from critdesk.errors import DomainError, error_body
+from critdesk.errors import DomainError, Invalid, error_body
 
 Clock = Callable[[], datetime]
 
@@ -62,9 +64,9 @@ class Pagination:
         try:
             value = int(base64.urlsafe_b64decode(self.cursor.encode() + b"==").decode())
         except (ValueError, UnicodeDecodeError) as error:
-            raise DomainError("invalid_cursor", "cursor is not one this API returned") from error
+            raise Invalid("invalid_cursor", "cursor is not one this API returned") from error
         if value < 0:
-            raise DomainError("invalid_cursor", "cursor is not one this API returned")
+            raise Invalid("invalid_cursor", "cursor is not one this API returned")
         return value
 
 
@@ -85,13 +87,35 @@ def _describe_validation(errors: list[Any]) -> str:
     return "; ".join(parts)
 
 
+def wants_html(request: Request) -> bool:
+    """A browser asking for a page: errors become pages in the layout, not JSON."""
+    if request.url.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _html_error(
+    request: Request, status_code: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    if status_code == 401:
+        # Only a page that can be fetched again is worth returning to after logging in.
+        target = request.url.path
+        if request.url.query:
+            target += "?" + request.url.query
+        query = f"?next={quote(target, safe='/')}" if request.method == "GET" else ""
+        return RedirectResponse(f"/login{query}", status_code=303)
+    return templating.error_page(request, status_code, message, headers=headers)
+
+
 def install_error_handlers(app: Any) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, error: DomainError) -> Response:
         headers = {}
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
             headers["Retry-After"] = str(retry_after)
+        if wants_html(request):
+            return _html_error(request, error.status_code, error.message, headers)
         return JSONResponse(
             error_body(error.code, error.message, **error.details),
             status_code=error.status_code,
@@ -99,31 +123,37 @@ def install_error_handlers(app: Any) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
+        message = _describe_validation(list(error.errors()))
+        if wants_html(request):
+            return _html_error(request, 422, message)
         fields = [
             {"loc": [str(p) for p in e.get("loc", ())], "msg": e.get("msg"), "type": e.get("type")}
             for e in error.errors()
         ]
         return JSONResponse(
-            error_body("invalid_input", _describe_validation(list(error.errors())), fields=fields),
+            error_body("invalid_input", message, fields=fields),
             status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        headers = getattr(error, "headers", None)
+        if wants_html(request):
+            return _html_error(request, error.status_code, str(error.detail), headers)
         codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}
         return JSONResponse(
             error_body(codes.get(error.status_code, "http_error"), str(error.detail)),
             status_code=error.status_code,
-            headers=getattr(error, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(StaleDataError)
-    async def stale(_request: Request, _error: StaleDataError) -> JSONResponse:
-        return JSONResponse(
-            error_body("concurrent_change", "the case changed meanwhile; reload and try again"),
-            status_code=409,
-        )
+    async def stale(request: Request, _error: StaleDataError) -> Response:
+        message = "the case changed meanwhile; reload and try again"
+        if wants_html(request):
+            return _html_error(request, 409, message)
+        return JSONResponse(error_body("concurrent_change", message), status_code=409)
 
 
 class BodyLimit:

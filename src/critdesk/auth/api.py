@@ -6,10 +6,12 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from critdesk.auth import service
 from critdesk.auth.deps import CurrentUser
+from critdesk.errors import error_body
 from critdesk.organisation.schemas import OrganisationOut, organisation_view
 from critdesk.web import AppSettings, DbSession, Now
 
@@ -36,10 +38,9 @@ class MeOut(BaseModel):
 @router.post("/auth/token", response_model=TokenOut, status_code=201)
 def create_token(
     body: TokenIn, request: Request, db: DbSession, now: Now, settings: AppSettings
-) -> dict[str, Any]:
+) -> Any:
     user = service.login(
         db=db,
-        failures=request.app.state.db.session,
         email=body.email,
         password=body.password,
         now=now,
@@ -47,6 +48,11 @@ def create_token(
         max_failures=settings.login_max_failures,
         window=timedelta(minutes=settings.login_failure_window_minutes),
     )
+    if user is None:
+        # Returned, not raised: the failed attempt must be committed for throttling.
+        return JSONResponse(
+            error_body("invalid_credentials", "e-mail or password is wrong"), status_code=401
+        )
     return {"token": service.issue_token(db=db, user=user, name="api", now=now)}
 
 

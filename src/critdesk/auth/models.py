@@ -22,6 +22,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(40))
+    # IANA zone for showing times; None: the package's zone (customers) or Europe/London.
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     demo: Mapped[bool] = mapped_column(default=False)

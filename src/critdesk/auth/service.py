@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
@@ -14,7 +12,7 @@ from sqlalchemy.orm import Session
 from critdesk.audit import service as audit
 from critdesk.auth.models import ROLES, ApiToken, LoginFailure, User, WebSession
 from critdesk.auth.passwords import hash_password, verify_password
-from critdesk.errors import Invalid, NotAuthenticated, RateLimited
+from critdesk.errors import Invalid, RateLimited
 
 TOKEN_PREFIX = "cdk_"
 
@@ -51,33 +49,25 @@ def verify_credentials(*, db: Session, email: str, password: str) -> User | None
     return user
 
 
-def record_failure(*, db: Session, email: str, now: datetime, remote_addr: str | None) -> None:
-    """Run in a unit of work of its own: the refused request itself is rolled back."""
-    db.add(LoginFailure(email=normalise_email(email), remote_addr=remote_addr, at=now))
-
-
 def login(
     *,
     db: Session,
-    failures: Callable[[], AbstractContextManager[Session]],
     email: str,
     password: str,
     now: datetime,
     remote_addr: str | None,
     max_failures: int,
     window: timedelta,
-) -> User:
-    """The user with these credentials, or NotAuthenticated; throttled per e-mail address.
+) -> User | None:
+    """The user with these credentials, or None after recording the failed attempt.
 
-    ``failures`` opens a separate unit of work so that a failed attempt is counted even though
-    the request that made it fails.
+    A refusal is returned rather than raised so that the caller's unit of work commits the
+    failure record: throttling counts attempts that the request itself refused.
     """
     check_throttle(db=db, email=email, now=now, max_failures=max_failures, window=window)
     user = verify_credentials(db=db, email=email, password=password)
     if user is None:
-        with failures() as failure_db:
-            record_failure(db=failure_db, email=email, now=now, remote_addr=remote_addr)
-        raise NotAuthenticated("invalid_credentials", "e-mail or password is wrong")
+        db.add(LoginFailure(email=normalise_email(email), remote_addr=remote_addr, at=now))
     return user
 
 
@@ -174,7 +164,7 @@ def create_user(
         role=role,
         organisation_id=organisation_id,
         phone=phone,
-        password_hash=hash_password(password) if password else None,
+        password_hash=password_hash or (hash_password(password) if password else None),
         demo=demo,
         created_at=now,
     )

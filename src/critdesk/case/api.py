@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
@@ -181,7 +182,14 @@ def redirect(
         ref,
         now,
         lambda c: service.redirect(
-            db=db, case=c, target=body.target, message=body.message, actor=user, now=now
+            db=db,
+            case=c,
+            target=body.target,
+            message=body.message,
+            actor=user,
+            now=now,
+            links=[str(link) for link in body.links],
+            third_party=body.third_party,
         ),
     )
 
@@ -209,13 +217,50 @@ def close(
 
 @router.post("/{ref}/actions/reopen", response_model=schemas.CaseDetail)
 def reopen(
-    ref: str, db: DbSession, user: CurrentUser, now: Now, body: schemas.ReopenIn | None = None
+    ref: str,
+    db: DbSession,
+    user: CurrentUser,
+    now: Now,
+    settings: AppSettings,
+    body: schemas.ReopenIn | None = None,
 ) -> dict[str, Any]:
     reason = body.reason if body else ""
+    window = timedelta(days=settings.reopen_window_days)
     return _act(
         db,
         user,
         ref,
         now,
-        lambda c: service.reopen(db=db, case=c, actor=user, now=now, reason=reason),
+        lambda c: service.reopen(db=db, case=c, actor=user, now=now, reason=reason, window=window),
+    )
+
+
+@router.post("/{ref}/actions/confirm", response_model=schemas.CaseDetail)
+def confirm(
+    ref: str, db: DbSession, user: CurrentUser, now: Now, body: schemas.EmptyIn | None = None
+) -> dict[str, Any]:
+    """The customer confirms that the resolution works; the case closes."""
+    return _act(db, user, ref, now, lambda c: service.confirm(db=db, case=c, actor=user, now=now))
+
+
+@router.put("/{ref}/root-cause", response_model=schemas.CaseDetail)
+def record_root_cause(
+    ref: str, body: schemas.RootCauseIn, db: DbSession, user: CurrentUser, now: Now
+) -> dict[str, Any]:
+    evidence = [e.model_dump() for e in body.evidence]
+    return _act(
+        db,
+        user,
+        ref,
+        now,
+        lambda c: service.record_root_cause(
+            db=db,
+            case=c,
+            actor=user,
+            category=body.category,
+            summary=body.summary,
+            product_defect=body.product_defect,
+            evidence=evidence,
+            now=now,
+        ),
     )

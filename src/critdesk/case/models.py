@@ -58,7 +58,10 @@ class Case(Base):
     queue_weight: Mapped[float]
     reported_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # When the state last changed: how long the case has waited on whom.
+    state_changed_at: Mapped[datetime | None]
     sla_target_seconds: Mapped[int]
+
     sla_clock_starts_at: Mapped[datetime]
     sla_warn_at: Mapped[datetime]
     sla_due_at: Mapped[datetime]
@@ -67,7 +70,15 @@ class Case(Base):
     sla_breached: Mapped[bool] = mapped_column(default=False)
     redirect_target: Mapped[str | None] = mapped_column(String(30))
     redirect_message: Mapped[str | None] = mapped_column(Text)
+    # {"links": [...], "third_party": "..."}: what the customer needs to follow the redirect.
+    redirect_details: Mapped[dict[str, Any] | None]
+
     outcomes: Mapped[list[Any]] = mapped_column(default=list)
+    # {"category", "summary", "product_defect", "evidence": [{"type", "id"}], "by", "at"}
+    root_cause: Mapped[dict[str, Any] | None]
+    # When the customer confirmed the resolution (closing the case).
+    confirmed_at: Mapped[datetime | None]
+
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     # Optimistic concurrency: two engineers acting on one case at once cannot both win.

@@ -18,6 +18,14 @@ REDIRECT_TARGETS = (
     "third_party_support",
     "account_manager",
 )
+ROOT_CAUSE_CATEGORIES = (
+    "product_defect",
+    "configuration",
+    "customer_code",
+    "third_party",
+    "infrastructure",
+    "unknown",
+)
 STATES = ("new", "investigating", "awaiting_customer", "resolved", "redirected", "closed")
 OPEN_STATES = frozenset({"new", "investigating", "awaiting_customer"})
 
@@ -117,6 +125,10 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
     "redirect": (OPEN_STATES, "redirected"),
     "resolve": (frozenset({"investigating", "awaiting_customer"}), "resolved"),
     "close": (frozenset({"resolved", "redirected"}), "closed"),
+    "confirm": (frozenset({"resolved"}), "closed"),
+    "request_info": (frozenset({"investigating", "awaiting_customer"}), "awaiting_customer"),
+    "all_answered": (frozenset({"awaiting_customer"}), "investigating"),
+    "record_root_cause": (frozenset({"investigating", "awaiting_customer", "resolved"}), None),
     "reopen": (frozenset({"resolved", "redirected", "closed"}), None),
 }
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 from critdesk.case import rules
 from critdesk.case.models import Case, CaseEvent
@@ -64,11 +72,36 @@ class AssessIn(Strict):
 class RedirectIn(Strict):
     target: RedirectTarget
     message: Text
+    links: list[AnyHttpUrl] = Field(default_factory=list, max_length=20)
+    third_party: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = (
+        None
+    )
 
 
 class OutcomeIn(Strict):
     type: Literal["resolution_advised", "workaround_provided", "bug_reported"]
     text: Text
+    # For bug_reported: the bug report (a URL or a tracker key) until the bug tracker links it.
+    link: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class EvidenceIn(Strict):
+    type: Literal["attachment", "comment"]
+    id: StrictInt
+
+
+class RootCauseIn(Strict):
+    category: Literal[
+        "product_defect",
+        "configuration",
+        "customer_code",
+        "third_party",
+        "infrastructure",
+        "unknown",
+    ]
+    summary: Text
+    product_defect: StrictBool
+    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=50)
 
 
 class ResolveIn(Strict):
@@ -111,6 +144,11 @@ class EnvironmentRef(BaseModel):
     production: bool
 
 
+class WaitingOut(BaseModel):
+    on: Literal["vendor", "customer"]
+    since: datetime
+
+
 class CaseSummary(BaseModel):
     ref: str
     title: str
@@ -124,6 +162,7 @@ class CaseSummary(BaseModel):
     reported_at: datetime
     updated_at: datetime
     sla: SlaOut
+    waiting: WaitingOut | None
 
 
 class EventOut(BaseModel):
@@ -138,11 +177,23 @@ class EventOut(BaseModel):
 class Outcome(BaseModel):
     type: str
     text: str
+    link: str | None = None
 
 
 class RedirectOut(BaseModel):
     target: str
     message: str
+    links: list[str] = []
+    third_party: str | None = None
+
+
+class RootCauseOut(BaseModel):
+    category: str
+    summary: str
+    product_defect: bool
+    evidence: list[dict[str, Any]]
+    by: str
+    at: datetime
 
 
 class CaseDetail(CaseSummary):
@@ -155,7 +206,8 @@ class CaseDetail(CaseSummary):
     timeline: list[EventOut]
     outcomes: list[Outcome] | None = None
     redirect: RedirectOut | None = None
-    root_cause: dict[str, Any] | None = None
+    root_cause: RootCauseOut | None = None
+    confirmed_at: datetime | None = None
 
 
 class Suggestion(BaseModel):
@@ -210,7 +262,24 @@ def sla_view(case: Case, now: datetime) -> dict[str, Any]:
     return view
 
 
+WAITING_ON = {
+    "new": "vendor",
+    "investigating": "vendor",
+    "awaiting_customer": "customer",
+    "resolved": "customer",
+}
+
+
+def waiting_view(case: Case) -> dict[str, Any] | None:
+    """Whom the case waits on, and since when (None once redirected or closed)."""
+    on = WAITING_ON.get(case.state)
+    if on is None:
+        return None
+    return {"on": on, "since": case.state_changed_at or case.updated_at}
+
+
 def summary_view(case: Case, now: datetime) -> dict[str, Any]:
+
     env = case.environment
     return {
         "ref": case.ref,
@@ -234,6 +303,7 @@ def summary_view(case: Case, now: datetime) -> dict[str, Any]:
         "reported_at": case.reported_at,
         "updated_at": case.updated_at,
         "sla": sla_view(case, now),
+        "waiting": waiting_view(case),
     }
 
 
@@ -266,5 +336,13 @@ def detail_view(case: Case, events: list[CaseEvent], now: datetime) -> dict[str,
     if case.outcomes:
         view["outcomes"] = case.outcomes
     if case.redirect_target:
-        view["redirect"] = {"target": case.redirect_target, "message": case.redirect_message}
+        view["redirect"] = {
+            "target": case.redirect_target,
+            "message": case.redirect_message,
+            **(case.redirect_details or {}),
+        }
+    if case.root_cause:
+        view["root_cause"] = case.root_cause
+    if case.confirmed_at:
+        view["confirmed_at"] = case.confirmed_at
     return view

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -24,6 +25,7 @@ from critdesk.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
 from critdesk.organisation.models import Environment, Organisation
 from critdesk.package.models import SupportPackage
 from critdesk.package.service import calendar_of
+from critdesk.request.models import InfoRequest
 from critdesk.sla import rules as sla
 
 HANDLER_ROLES = frozenset({"engineer", "lead", "admin"})
@@ -192,7 +194,8 @@ def report_case(
     environment = own_environment(db, reporter, new.environment_id)
     _check_rate(db, reporter.organisation_id or 0, now, rate_limit_per_minute)
     try:
-        with db.begin_nested():
+        # Only a keyed request has a race to recover from (below), so only it needs a savepoint.
+        with db.begin_nested() if idempotency_key is not None else nullcontext():
             case = _insert_case(db, reporter, package, environment, new, now)
             if idempotency_key is not None:
                 db.add(
@@ -253,6 +256,7 @@ def _insert_case(
         queue_weight=package.queue_weight,
         reported_at=now,
         updated_at=now,
+        state_changed_at=now,
         sla_target_seconds=clock.target_seconds,
         sla_clock_starts_at=clock.clock_starts_at,
         sla_warn_at=clock.warn_at,
@@ -316,13 +320,33 @@ def _event(
     return event
 
 
+def record_event(
+    *,
+    db: Session,
+    case: Case,
+    actor: User | None,
+    now: datetime,
+    kind: str,
+    message: str | None = None,
+    data: dict[str, Any] | None = None,
+    internal: bool = False,
+) -> CaseEvent:
+    """A timeline event (and its audit record) for a change made by another concept's service."""
+    case.updated_at = now
+    return _event(db, case, actor, now, kind, message=message, data=data, internal=internal)
+
+
 def with_relations(query: Select[Any]) -> Select[Any]:
+    # An organisation joins its package, and a user their organisation, whenever they load
+    # (lazy="joined" on their models); through a case nothing reads those, and joining them
+    # made every case row carry four copies of a package (JSON decoded each time). Here they
+    # load only if something reads them.
     return query.options(
-        joinedload(Case.organisation),
+        joinedload(Case.organisation).lazyload(Organisation.package),
         joinedload(Case.package),
         joinedload(Case.environment),
-        joinedload(Case.reporter),
-        joinedload(Case.owner),
+        joinedload(Case.reporter).lazyload(User.organisation),
+        joinedload(Case.owner).lazyload(User.organisation),
     )
 
 
@@ -352,7 +376,8 @@ def get_case(*, db: Session, viewer: User, ref: str) -> Case:
 def timeline(*, db: Session, viewer: User, case: Case) -> list[CaseEvent]:
     query = (
         select(CaseEvent)
-        .options(joinedload(CaseEvent.actor))
+        # The actor's organisation (joined on the User model) is not part of an event's view.
+        .options(joinedload(CaseEvent.actor).lazyload(User.organisation))
         .where(CaseEvent.case_id == case.id)
         .order_by(CaseEvent.at, CaseEvent.id)
     )
@@ -435,12 +460,34 @@ def _transition(case: Case, action: str) -> str:
         raise Conflict("invalid_transition", refused.message) from refused
 
 
+def change_state(
+    db: Session,
+    case: Case,
+    actor: User | None,
+    now: datetime,
+    action: str,
+    state: str,
+    **data: Any,
+) -> None:
+    """Moves the case (already checked by rules.next_state) and writes the timeline event."""
+    _move(db, case, actor, now, action, state, **data)
+
+
 def _move(
-    db: Session, case: Case, actor: User, now: datetime, action: str, state: str, **data: Any
+    db: Session,
+    case: Case,
+    actor: User | None,
+    now: datetime,
+    action: str,
+    state: str,
+    **data: Any,
 ) -> None:
     before = case.state
     case.state = state
     case.updated_at = now
+    if before != state:
+        case.state_changed_at = now
+
     if state in rules.OPEN_STATES:
         case.queue_group = "waiting" if case.sla_met_at is None else "active"
     else:
@@ -523,38 +570,87 @@ def assess(
     return case
 
 
+REDIRECT_NEEDS = {
+    "documentation": ("links", "point to the documentation pages (links)"),
+    "third_party_support": ("third_party", "name the third party whose support to contact"),
+}
+
+
 def redirect(
-    *, db: Session, case: Case, target: str, message: str, actor: User, now: datetime
+    *,
+    db: Session,
+    case: Case,
+    target: str,
+    message: str,
+    actor: User,
+    now: datetime,
+    links: list[str] | None = None,
+    third_party: str | None = None,
 ) -> Case:
+    """Not critical, or not the vendor's defect: send the customer to the right place."""
     _require_handler(actor, "redirect")
     state = _transition(case, "redirect")
     if target not in rules.REDIRECT_TARGETS:
         raise Invalid("invalid_redirect_target", f"target must be one of {rules.REDIRECT_TARGETS}")
     if not message.strip():
         raise Invalid("message_required", "tell the customer where to go and why")
+    details = {"links": list(links or []), "third_party": (third_party or "").strip() or None}
+    needed = REDIRECT_NEEDS.get(target)
+    if needed is not None and not details[needed[0]]:
+        raise Invalid(f"{needed[0]}_required", needed[1])
     case.redirect_target = target
     case.redirect_message = message.strip()
-    _move(db, case, actor, now, "redirected", state, target=target, message=message.strip())
+    case.redirect_details = details
+    _close_open_requests(db, case, now)
+    _move(
+        db,
+        case,
+        actor,
+        now,
+        "redirected",
+        state,
+        target=target,
+        message=message.strip(),
+        **{k: v for k, v in details.items() if v},
+    )
     return case
 
 
 OUTCOME_TYPES = ("resolution_advised", "workaround_provided", "bug_reported")
 
 
+def _checked_outcome(outcome: dict[str, Any]) -> dict[str, Any]:
+    if outcome.get("type") not in OUTCOME_TYPES:
+        raise Invalid("invalid_outcome", f"outcome type must be one of {OUTCOME_TYPES}")
+    text = str(outcome.get("text", "")).strip()
+    if not text:
+        raise Invalid("outcome_text_required", "each outcome needs its text for the customer")
+    link = str(outcome.get("link") or "").strip() or None
+    if outcome["type"] == "bug_reported" and link is None:
+        raise Invalid("bug_link_required", "a bug_reported outcome links the bug report")
+    return {"type": outcome["type"], "text": text} | ({"link": link} if link else {})
+
+
+def _close_open_requests(db: Session, case: Case, now: datetime) -> None:
+    """Nothing stays waiting on the customer once the case is resolved or redirected."""
+    db.execute(
+        update(InfoRequest)
+        .where(InfoRequest.case_id == case.id, InfoRequest.state == "open")
+        .values(state="cancelled", cancelled_at=now)
+    )
+
+
 def resolve(
-    *, db: Session, case: Case, outcomes: list[dict[str, str]], actor: User, now: datetime
+    *, db: Session, case: Case, outcomes: list[dict[str, Any]], actor: User, now: datetime
 ) -> Case:
+    """Needs at least one outcome: advice, workaround(s), and/or a bug report."""
     _require_handler(actor, "resolve")
     state = _transition(case, "resolve")
     if not outcomes:
         raise Invalid("outcome_required", "resolving needs at least one outcome")
-    for outcome in outcomes:
-        if outcome.get("type") not in OUTCOME_TYPES:
-            raise Invalid("invalid_outcome", f"outcome type must be one of {OUTCOME_TYPES}")
-        if not str(outcome.get("text", "")).strip():
-            raise Invalid("outcome_text_required", "each outcome needs its text for the customer")
-    case.outcomes = [{"type": o["type"], "text": o["text"].strip()} for o in outcomes]
+    case.outcomes = [_checked_outcome(o) for o in outcomes]
     case.resolved_at = now
+    _close_open_requests(db, case, now)
     _move(db, case, actor, now, "resolved", state, outcomes=case.outcomes)
     return case
 
@@ -576,13 +672,136 @@ def close(*, db: Session, case: Case, actor: User, now: datetime) -> Case:
     return case
 
 
-def reopen(*, db: Session, case: Case, actor: User, now: datetime, reason: str = "") -> Case:
+def confirm(*, db: Session, case: Case, actor: User, now: datetime) -> Case:
+    """The customer confirms the resolution worked; the case closes."""
+    if not actor.is_customer:
+        raise Forbidden("customers_only", "the customer confirms a resolution")
+    _require_party(case, actor, "confirm")
+    state = _transition(case, "confirm")
+    case.closed_at = now
+    case.confirmed_at = now
+    _move(db, case, actor, now, "resolution_confirmed", state)
+    return case
+
+
+def _ended_at(case: Case) -> datetime | None:
+    return case.resolved_at or case.state_changed_at
+
+
+def reopen(
+    *,
+    db: Session,
+    case: Case,
+    actor: User,
+    now: datetime,
+    reason: str = "",
+    window: timedelta | None = None,
+) -> Case:
+    """Back to work; a customer may do so only within the window after resolution."""
     _require_party(case, actor, "reopen")
     state = _transition(case, "reopen")
+    ended = _ended_at(case)
+    if actor.is_customer and window is not None and ended is not None and now > ended + window:
+        raise Conflict(
+            "reopen_window_passed",
+            f"{case.ref} ended more than {window.days} days ago; please report a new case "
+            f"and mention {case.ref}",
+        )
     case.closed_at = None
     case.resolved_at = None
+    case.confirmed_at = None
     _move(db, case, actor, now, "reopened", state, message=reason.strip() or None)
     return case
+
+
+def close_unconfirmed(*, db: Session, now: datetime, window: timedelta, limit: int = 500) -> int:
+    """The sweep: resolved cases the customer neither confirmed nor reopened within the window
+    close by themselves (claimed with a conditional update, so each closes once)."""
+    due = db.scalars(
+        select(Case.id)
+        .where(Case.state == "resolved", Case.resolved_at <= now - window)
+        .limit(limit)
+    ).all()
+    closed = 0
+    for case_id in due:
+        case = load_case(db, case_id)
+        if case.state != "resolved":
+            continue
+        case.closed_at = now
+        _move(
+            db,
+            case,
+            None,
+            now,
+            "closed",
+            "closed",
+            message=f"Closed automatically {window.days} days after resolution.",
+        )
+        db.flush()
+        closed += 1
+    return closed
+
+
+def record_root_cause(
+    *,
+    db: Session,
+    case: Case,
+    actor: User,
+    category: str,
+    summary: str,
+    product_defect: bool,
+    evidence: list[dict[str, Any]],
+    now: datetime,
+) -> Case:
+    _require_handler(actor, "record the root cause of")
+    _transition(case, "record_root_cause")
+    if category not in rules.ROOT_CAUSE_CATEGORIES:
+        raise Invalid("invalid_category", f"category must be one of {rules.ROOT_CAUSE_CATEGORIES}")
+    checked = _checked_evidence(db, case, evidence)
+    before = case.root_cause
+    case.root_cause = {
+        "category": category,
+        "summary": summary.strip(),
+        "product_defect": product_defect,
+        "evidence": checked,
+        "by": actor.email,
+        "at": now.isoformat(),
+    }
+    _move(
+        db,
+        case,
+        actor,
+        now,
+        "root_cause_recorded",
+        case.state,
+        category=[before["category"] if before else None, category],
+        product_defect=product_defect,
+        evidence=checked,
+    )
+    return case
+
+
+def _checked_evidence(
+    db: Session, case: Case, evidence: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Evidence links point at this case's own attachments and comments, nothing else."""
+    from critdesk.attachment.models import Attachment
+
+    tables = {
+        "attachment": (Attachment, Attachment.case_id),
+        "comment": (CaseEvent, CaseEvent.case_id),
+    }
+    checked = []
+    for item in evidence:
+        kind, item_id = item.get("type"), item.get("id")
+        if kind not in tables or not isinstance(item_id, int):
+            raise Invalid("invalid_evidence", "evidence is {type: attachment|comment, id}")
+        model, case_column = tables[kind]
+        found = db.scalar(select(model.id).where(model.id == item_id, case_column == case.id))
+        if found is None:
+            raise Invalid("unknown_evidence", f"{kind} {item_id} is not part of {case.ref}")
+        checked.append({"type": kind, "id": item_id})
+    return checked
 
 
 def owner_filter(*, db: Session, viewer: User, owner: str | None) -> int | None:
@@ -594,3 +813,14 @@ def owner_filter(*, db: Session, viewer: User, owner: str | None) -> int | None:
     found = db.scalar(select(User.id).where(User.email == owner.strip().lower()))
     # An unknown owner matches nothing rather than everything.
     return found if found is not None else -1
+
+
+def assignable_engineers(*, db: Session) -> list[User]:
+    """The active engineers and leads a case may be assigned to (the lead's choice on a page)."""
+    return list(
+        db.scalars(
+            select(User)
+            .where(User.role.in_(sorted(HANDLER_ROLES)), User.active.is_(True))
+            .order_by(User.name)
+        )
+    )

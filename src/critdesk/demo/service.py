@@ -273,4 +273,5 @@ def _demo_cases(db: Session, now: datetime, staff: dict[str, User]) -> None:
         now=now - timedelta(days=4) + timedelta(hours=1),
         message="This is a how-to question rather than a critical issue: see "
         "'Extending an Entity' in the product documentation.",
+        links=["https://docs.vendor.example/modelling/entities/extending"],
     )

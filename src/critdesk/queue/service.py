@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import select, union_all
+from sqlalchemy import CompoundSelect, Integer, bindparam, select, union_all
 from sqlalchemy.orm import Session
 
 from critdesk.auth.models import User
@@ -45,6 +46,15 @@ _CANDIDATE_COLUMNS = (
 
 
 def _candidates(db: Session, severity: str, package_ids: list[int], need: int) -> list[tuple]:
+    query = _candidates_query(severity, tuple(package_ids))
+    return [tuple(row) for row in db.execute(query, {"need": need})]
+
+
+@lru_cache(maxsize=256)
+def _candidates_query(severity: str, package_ids: tuple[int, ...]) -> CompoundSelect:
+    # Built once per severity and set of packages (building the statement took longer than
+    # running it); how many each slice gives is bound per call.
+    need = bindparam("need", type_=Integer)
     parts = []
     for package_id in package_ids:
         base = select(*_CANDIDATE_COLUMNS).where(
@@ -64,7 +74,13 @@ def _candidates(db: Session, severity: str, package_ids: list[int], need: int) -
             .subquery()
             .select()
         )
-    return [tuple(row) for row in db.execute(union_all(*parts))]
+    return union_all(*parts)
+
+
+# The score is a pure function of its facts, and most candidates share theirs (every case past
+# due, or being worked, in one severity and package has the same facts), so each distinct score
+# and its explanation text is built once.
+_score_of = lru_cache(maxsize=4096)(score)
 
 
 def _score(row: tuple, package: SupportPackage, now: datetime) -> Score:
@@ -82,7 +98,7 @@ def _score(row: tuple, package: SupportPackage, now: datetime) -> Score:
             ),
             0.999,
         )
-    return score(
+    return _score_of(
         QueueFacts(
             severity=severity,
             waiting=waiting,

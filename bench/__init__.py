@@ -1,0 +1,1 @@
+"""Benchmarks of critdesk: `make bench` runs `python -m bench.run`."""

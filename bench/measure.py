@@ -1,0 +1,169 @@
+"""What the benchmark reads from /proc: CPU time, memory, the machine and its versions."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (their threads included); gone ones count 0."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
+@dataclass(frozen=True, slots=True)
+class MachineCpu:
+    busy: int
+    total: int
+
+    @classmethod
+    def now(cls) -> MachineCpu:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = values[3] + values[4]  # idle + iowait
+        return cls(sum(values[:8]) - idle, sum(values[:8]))
+
+    def busy_share_since(self, earlier: MachineCpu) -> float | None:
+        total = self.total - earlier.total
+        return round((self.busy - earlier.busy) / total, 3) if total else None
+
+    def busy_seconds_since(self, earlier: MachineCpu) -> float:
+        """CPU seconds all processes of the machine used meanwhile (all cores together)."""
+        return (self.busy - earlier.busy) / TICKS
+
+
+def wait_for_quiet(limit_share: float, settle_s: float, max_wait_s: float) -> tuple[float, float]:
+    """Waits (bounded) until the machine has been under ``limit_share`` busy for ``settle_s``.
+
+    The machine is shared with other work (test suites); a benchmark that starts while they run
+    measures them too. Returns (seconds waited, busy share of the last sample).
+    """
+    started = time.monotonic()
+    while True:
+        before = MachineCpu.now()
+        time.sleep(settle_s)
+        share = MachineCpu.now().busy_share_since(before) or 0.0
+        waited = time.monotonic() - started
+        if share <= limit_share or waited >= max_wait_s:
+            return round(waited, 1), share
+
+
+def children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _kv(path: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    try:
+        for line in Path(path).read_text().splitlines():
+            key, _, value = line.partition(":")
+            out[key.strip()] = value.strip()
+    except OSError:
+        pass
+    return out
+
+
+def _mib(value: str | None) -> float | None:
+    return round(int(value.split()[0]) / 1024, 1) if value else None
+
+
+def memory(pid: int) -> dict[str, Any]:
+    status, rollup = _kv(f"/proc/{pid}/status"), _kv(f"/proc/{pid}/smaps_rollup")
+    return {
+        "pid": pid,
+        "rss_mib": _mib(status.get("VmRSS")),
+        "hwm_mib": _mib(status.get("VmHWM")),
+        "pss_mib": _mib(rollup.get("Pss")),
+    }
+
+
+def rss_record(master: int, workers: list[int], phase: str) -> dict[str, Any]:
+    """The peer's rss.py record: the server's master and worker processes, in MiB."""
+    m = memory(master)
+    ws = [memory(w) for w in workers]
+    return {
+        "label": "rss",
+        "phase": phase,
+        "master": m,
+        "workers": ws,
+        "workers_rss_total_mib": round(sum(w["rss_mib"] or 0 for w in ws), 1),
+        "all_pss_total_mib": round((m["pss_mib"] or 0) + sum(w["pss_mib"] or 0 for w in ws), 1),
+    }
+
+
+def _first(pattern: str, text: str) -> str | None:
+    found = re.search(pattern, text, re.MULTILINE)
+    return found.group(1).strip() if found else None
+
+
+def _run(*args: str) -> str:
+    try:
+        return subprocess.run(args, capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def machine(pg_version: str | None) -> dict[str, Any]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    meminfo = _kv("/proc/meminfo")
+    lscpu = _run("lscpu")
+    from importlib.metadata import version
+
+    packages = ("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic")
+    packages += ("sqlalchemy", "psycopg", "aiohttp")
+    return {
+        "label": "machine",
+        "nproc": os.cpu_count(),
+        "cpu_model": _first(r"^model name\s*:(.*)$", cpuinfo),
+        "threads_per_core": _first(r"^Thread\(s\) per core:(.*)$", lscpu),
+        "hypervisor": _first(r"^Hypervisor vendor:(.*)$", lscpu),
+        "ram_gib": round(int(meminfo["MemTotal"].split()[0]) / 1024**2, 1),
+        "kernel": platform.release(),
+        "os": _first(r'^PRETTY_NAME="?([^"]*)"?$', _read("/etc/os-release")),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": pg_version,
+        "packages": {name: _version(version, name) for name in packages},
+        "argv": sys.argv,
+    }
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _version(version: Any, name: str) -> str | None:
+    try:
+        return str(version(name))
+    except Exception:
+        return None

@@ -1,0 +1,1 @@
+"""Uploaded files: logs, exports, screenshots; stored outside the database."""

@@ -1,0 +1,1 @@
+"""The conversation on a case: customer-visible comments and internal engineer notes."""

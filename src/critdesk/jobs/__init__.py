@@ -1,0 +1,1 @@
+"""Background work: periodic sweeps over timers that are data, run idempotently."""

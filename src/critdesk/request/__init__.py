@@ -1,0 +1,1 @@
+"""Info requests: what an engineer asks of the customer, and the customer's answers."""

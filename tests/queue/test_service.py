@@ -1,0 +1,91 @@
+"""The queue over real data: order, explanation, paging, and who may read it."""
+
+from __future__ import annotations
+
+from tests.case.test_actions import act
+from tests.case.test_api import ALICE, BOB, CAROL, DAN, ENG1, report
+
+
+def refs(client, headers, **params) -> list[str]:  # type: ignore[no-untyped-def]
+    body = client.get("/api/v1/queue", headers=headers, params=params).json()
+    return [item["ref"] for item in body["items"]]
+
+
+def test_it_orders_by_severity_then_urgency_then_package(client, login, clock) -> None:
+    eng = login(ENG1)
+    before = set(refs(client, eng, limit=200))
+    s2_fabrikam = report(client, login(DAN), env="fr-prod", breadth="end_users")["ref"]
+    s1_contoso = report(client, login(CAROL), env="ch-prod")["ref"]
+    s1_northwind = report(client, login(ALICE))["ref"]
+    s4_uat = report(client, login(BOB), env="nw-uat")["ref"]
+    clock.advance(minutes=20)
+    ours = [r for r in refs(client, eng, limit=200) if r not in before]
+    # Northwind's S1 has used 20 of its 30 minutes; Contoso's 20 of 240.
+    assert ours == [s1_northwind, s1_contoso, s2_fabrikam, s4_uat]
+
+
+def test_each_item_carries_its_score_and_explanation(client, login, clock) -> None:
+    ref = report(client, login(ALICE))["ref"]
+    clock.advance(minutes=15)
+    item = next(
+        i
+        for i in client.get("/api/v1/queue", headers=login(ENG1)).json()["items"]
+        if i["ref"] == ref
+    )
+    assert item["score"] == 4000 + 300 + 100 + 60
+    assert item["explanation"][2] == "50% of the 30m start-investigating target used (+100)"
+    assert item["sla"]["status"] == "running"
+
+
+def test_a_breached_case_jumps_ahead_of_its_severity(client, login, clock) -> None:
+    early = report(client, login(CAROL), env="ch-prod")["ref"]  # S1, 4 h business target
+    clock.advance(hours=1)
+    late = report(client, login(ALICE))["ref"]  # S1, 30 min target
+    clock.advance(minutes=31)
+    order = refs(client, login(ENG1), limit=200)
+    assert order.index(late) < order.index(early)
+    item = client.get("/api/v1/queue", headers=login(ENG1)).json()["items"][order.index(late)]
+    assert "SLA breached (+300)" in item["explanation"]
+
+
+def test_cases_under_investigation_follow_waiting_ones(client, login) -> None:
+    eng = login(ENG1)
+    worked = report(client, login(ALICE))["ref"]
+    act(client, eng, worked, "start_investigation")
+    waiting = report(client, login(ALICE), breadth="particular_circumstance")["ref"]  # S3
+    order = refs(client, eng, limit=200)
+    assert order.index(waiting) > order.index(worked)  # severity first: S1 before S3
+    s1_waiting = report(client, login(ALICE))["ref"]
+    order = refs(client, eng, limit=200)
+    assert order.index(s1_waiting) < order.index(worked)
+
+
+def test_closed_and_redirected_cases_leave_the_queue(client, login) -> None:
+    eng = login(ENG1)
+    ref = report(client, login(ALICE))["ref"]
+    act(client, eng, ref, "redirect", {"target": "community_forum", "message": "ask there"})
+    assert ref not in refs(client, eng, limit=200)
+
+
+def test_paging_walks_the_whole_queue_without_repeats(client, login) -> None:
+    eng = login(ENG1)
+    for _ in range(5):
+        report(client, login(ALICE))
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        body = client.get("/api/v1/queue", headers=eng, params=params).json()
+        seen += [i["ref"] for i in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == len(refs(client, eng, limit=200))
+
+
+def test_a_bad_cursor_or_limit_is_a_clear_4xx(client, login) -> None:
+    eng = login(ENG1)
+    assert client.get("/api/v1/queue?limit=0", headers=eng).status_code == 422
+    assert client.get("/api/v1/queue?limit=201", headers=eng).status_code == 422
+    bad = client.get("/api/v1/queue?cursor=%%%", headers=eng)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_cursor"
