@@ -33,6 +33,10 @@ SAMPLE_BODIES: dict[str, Any] = {
     "/cloud-access/{access_id}/revoke": {},
     "/root-cause": {"category": "configuration", "summary": "x", "product_defect": False},
     "/attachments": None,  # multipart: sent as a file below
+    "/bugs": {"bug": "BUG-1"},
+    "/bugs/new": {},
+    "/bugs/{key}": {},
+
 }
 
 

@@ -16,6 +16,7 @@ from critdesk import __version__
 from critdesk.adapters.storage import LocalStorage
 from critdesk.attachment.api import router as attachment_router
 from critdesk.auth.api import router as auth_router
+from critdesk.bug.api import router as bug_router
 from critdesk.case.api import router as case_router
 from critdesk.cloudaccess.api import router as cloudaccess_router
 from critdesk.comment.api import router as comment_router
@@ -107,6 +108,7 @@ def create_app(
         comment_router,
         screenshare_router,
         cloudaccess_router,
+        bug_router,
         attachment_router,
     ):
         app.include_router(router)

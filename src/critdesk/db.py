@@ -141,7 +141,7 @@ def _sqlite_transactions(engine: Engine) -> None:
         if conn.info.pop(_QUEUED, False):
             writers.release()
 
-    def returned(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+    def returned(record: Any) -> None:
         # Whatever way a connection leaves its transaction, its place in the line goes too.
         if record is not None and record.info.pop(_QUEUED, False):
             writers.release()
@@ -151,8 +151,9 @@ def _sqlite_transactions(engine: Engine) -> None:
     # moment that takes, and then waits on the busy handler as before.
     event.listen(engine, "commit", end)
     event.listen(engine, "rollback", end)
-    for name in ("reset", "checkin", "invalidate"):
-        event.listen(engine.pool, name, returned)
+    event.listen(engine.pool, "reset", lambda _conn, record, _state: returned(record))
+    event.listen(engine.pool, "checkin", lambda _conn, record: returned(record))
+    event.listen(engine.pool, "invalidate", lambda _conn, record, _error: returned(record))
 
 
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:

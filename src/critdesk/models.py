@@ -3,6 +3,7 @@
 from critdesk.attachment.models import Attachment
 from critdesk.audit.models import AuditEvent
 from critdesk.auth.models import ApiToken, LoginFailure, User, WebSession
+from critdesk.bug.models import Bug, BugCase, BugFixPolicy
 from critdesk.case.models import Case, CaseEvent, IdempotencyKey
 from critdesk.cloudaccess.models import CloudAccess
 from critdesk.db import Base
@@ -17,6 +18,9 @@ __all__ = [
     "ApiToken",
     "Attachment",
     "AuditEvent",
+    "Bug",
+    "BugCase",
+    "BugFixPolicy",
     "Case",
     "CaseEvent",
     "CloudAccess",

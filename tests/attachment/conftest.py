@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import random
 import tarfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -28,6 +29,11 @@ PNG = (
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
 GIF = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00"
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00" + b"\x00" * 32
+
+
+def noise(size: int, seed: int = 3) -> bytes:
+    """Incompressible bytes, the same in every test process (xdist compares parameter ids)."""
+    return random.Random(seed).randbytes(size)
 
 
 def zip_bytes(entries: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -92,7 +98,7 @@ def stored_files(settings: Any) -> list[str]:
 
 
 @pytest.fixture
-def client_with(settings, clock, database) -> Iterator[Callable[..., TestClient]]:  # type: ignore[no-untyped-def]
+def client_with(settings: Any, clock: Any, database: Any) -> Iterator[Callable[..., TestClient]]:
     """A client of an app whose settings differ from the suite's (limits made small)."""
     opened: list[TestClient] = []
 

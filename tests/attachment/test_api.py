@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from tests.attachment.conftest import (
     WEBP,
     gz_bytes,
     multipart,
+    noise,
     stored_files,
     tar_bytes,
     upload,
@@ -230,7 +230,7 @@ def test_an_oversized_upload_is_refused_while_streaming(
 ) -> None:
     small = client_with(max_upload_bytes=64 * 1024)
     alice = login(ALICE)
-    body = multipart((b'name="file"; filename="big.bin"', os.urandom(256 * 1024)))
+    body = multipart((b'name="file"; filename="big.bin"', noise(256 * 1024)))
     response = small.post(
         f"/api/v1/cases/{ref}/attachments",
         headers=alice | MULTIPART,
@@ -383,7 +383,7 @@ def test_files_attach_only_to_an_open_request_of_the_same_case(client, login, re
         # The client's word and the name say PNG; the bytes are a zip.
         (zip_bytes({"a.txt": b"a"}), "shot.png", "image/png", "application/zip", "archive"),
         (gz_bytes(LOG), "server.log.gz", "application/gzip", "application/gzip", "log"),
-        (gz_bytes(os.urandom(512)), "blob.gz", "application/gzip", "application/gzip", "archive"),
+        (gz_bytes(noise(512)), "blob.gz", "application/gzip", "application/gzip", "archive"),
         (
             tar_bytes({"a.log": LOG}),
             "logs.tar",
@@ -395,7 +395,7 @@ def test_files_attach_only_to_an_open_request_of_the_same_case(client, login, re
         (b"just a note\n", "note.txt", "text/plain", "text/plain", "log"),
         (b"just a note\n", "note.md", "text/markdown", "text/plain", "other"),
         (
-            b"\x00\x01\x02" + os.urandom(2000),
+            b"\x00\x01\x02" + noise(2000),
             "dump.bin",
             "text/plain",
             "application/octet-stream",
@@ -487,7 +487,7 @@ def test_a_zip_with_too_many_entries_is_refused(client_with, login, ref, setting
 
 def test_a_zip_inflating_past_the_total_limit_is_refused(client_with, login, ref) -> None:
     limited = client_with(archive_max_total_bytes=100_000)
-    stored = zip_bytes({"a.bin": os.urandom(60_000), "b.bin": os.urandom(60_000)})
+    stored = zip_bytes({"a.bin": noise(60_000), "b.bin": noise(60_000)})
     response = upload(limited, login(ALICE), ref, stored, name="two.zip")
     assert response.status_code == 422
     assert response.json()["error"]["details"]["reason"] == "too_large_uncompressed"

@@ -17,7 +17,8 @@ def screenshot(page: Any, name: str) -> None:
     """Only on request (CRITDESK_SCREENSHOTS=1): ordinary runs leave the repository alone."""
     if os.environ.get("CRITDESK_SCREENSHOTS") == "1":
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / name))
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def log_in(page: Any, base: str, email: str) -> None:

@@ -113,26 +113,29 @@ def _textual(media_type: str) -> bool:
     )
 
 
-def _magic(head: bytes) -> str | None:
+def _magic(head: bytes, *, text: bool) -> str | None:
     try:
         found = puremagic.magic_string(head)
     except (puremagic.PureError, ValueError):
         return None
-    best = max((m for m in found if m.mime_type), key=lambda m: m.confidence, default=None)
+    # puremagic's confidence grows with the length of the signature matched; text content can
+    # start with a short one (``MZ``) by chance, so for text only long or textual ones count.
+    candidates = [
+        m
+        for m in found
+        if m.mime_type and (not text or m.confidence >= 0.4 or _textual(m.mime_type))
+    ]
+    best = max(candidates, key=lambda m: m.confidence, default=None)
     return None if best is None else _CANONICAL.get(best.mime_type, best.mime_type)
 
 
 def media_type(head: bytes) -> str:
-    """The media type from the magic numbers; text if it reads as text; else octet-stream.
-
-    Weak signatures that text can start with by chance (``MZ`` for executables) do not win over
-    text: for text content only textual types (HTML, XML, JSON, …) are taken from the magic.
-    """
+    """The media type from the magic numbers; text if it reads as text; else octet-stream."""
     if head.startswith(_ZIP_MAGIC):
         return ZIP
     text = is_text(head)
-    found = _magic(head)
-    if found is not None and (not text or _textual(found)):
+    found = _magic(head, text=text)
+    if found is not None:
         return found
     return TEXT if text else BINARY
 

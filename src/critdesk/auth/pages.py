@@ -161,7 +161,7 @@ def login_submit(
 ) -> Response:
     email, password = field(form, "email", 254).strip(), field(form, "password")
     next_path = safe_next(field(form, "next", 2000))
-    page = {"email": email, "next_path": next_path}
+    page: dict[str, Any] = {"email": email, "next_path": next_path}
     sent = field(form, "csrf_token", 200)
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
@@ -188,10 +188,15 @@ def login_submit(
     if user is None:
         # Returned normally, so that this request's unit of work records the failed attempt.
         return _login_page(request, **page, error="That e-mail address or password is wrong.")
+    return _logged_in(db=db, user=user, now=now, settings=settings, to=next_path)
+
+
+def _logged_in(*, db: Any, user: User, now: Any, settings: Any, to: str | None) -> Response:
+    """A new web session in an HttpOnly, SameSite=Lax cookie; on to the page asked for."""
     cookie, _csrf = service.open_session(
         db=db, user=user, now=now, lifetime=timedelta(hours=settings.session_hours)
     )
-    response = RedirectResponse(next_path or home_path(user.role), status_code=303)
+    response = RedirectResponse(to or home_path(user.role), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         cookie,

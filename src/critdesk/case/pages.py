@@ -77,7 +77,7 @@ def parse_report(
     try:
         body: Any = schema.model_validate(payload)
     except ValidationError as error:
-        messages = {}
+        messages: dict[str, str] = {}
         for problem in error.errors():
             name = str(problem["loc"][0]) if problem["loc"] else "form"
             messages.setdefault(name, FIELD_MESSAGES.get(name, sentence(problem["msg"])))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Integer, Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -437,7 +437,11 @@ def list_cases(
         query = query.where(func.lower(Case.title).like(pattern))
     if before_id is not None:
         query = query.where(Case.id < before_id)
-    cases = list(db.scalars(query.order_by(Case.id.desc()).limit(limit + 1)).unique())
+    # The page size is written into the SQL when it runs, not bound: PostgreSQL plans a bound
+    # LIMIT afresh on every execution (its generic plan assumes a tenth of the table), and
+    # planning this join cost more than running it.
+    size = bindparam("page_size", limit + 1, type_=Integer, literal_execute=True)
+    cases = list(db.scalars(query.order_by(Case.id.desc()).limit(size)).unique())
     more = len(cases) > limit
     cases = cases[:limit]
     return cases, (cases[-1].id if more and cases else None)

@@ -118,7 +118,7 @@ def load_demo(*, db: Session, now: datetime) -> DemoResult:
                 now=now,
             )
         for email, person, role, phone in contacts:
-            auth.create_user(
+            contact = auth.create_user(
                 db=db,
                 email=email,
                 name=person,
@@ -130,6 +130,9 @@ def load_demo(*, db: Session, now: datetime) -> DemoResult:
                 phone=phone,
                 demo=True,
             )
+            # The demo customers all work in the UK, whatever their package's clock zone.
+            contact.time_zone = "Europe/London"
+
     db.flush()
     _demo_cases(db, now, staff)
     return DemoResult(True, _logins(db))

@@ -53,8 +53,10 @@ def _candidates(db: Session, severity: str, package_ids: list[int], need: int) -
 @lru_cache(maxsize=256)
 def _candidates_query(severity: str, package_ids: tuple[int, ...]) -> CompoundSelect:
     # Built once per severity and set of packages (building the statement took longer than
-    # running it); how many each slice gives is bound per call.
-    need = bindparam("need", type_=Integer)
+    # running it). How many each slice gives is written into the SQL when it runs, not bound:
+    # PostgreSQL plans a bound LIMIT afresh on every execution (its generic plan assumes a
+    # tenth of the table), and planning eight slices cost more than reading them.
+    need = bindparam("need", type_=Integer, literal_execute=True)
     parts = []
     for package_id in package_ids:
         base = select(*_CANDIDATE_COLUMNS).where(
