@@ -11,7 +11,10 @@ environment), severities S1-S4 from a realistic mix of intake answers, 60 % wait
 engineer (``state='new'``; 70 % of them reported in the last 6 hours, most with running
 clocks, and a backlog over the 30 days, past due) and 40 % being worked
 (``state='investigating'``, ``sla_met_at`` set, met or breached, an engineer as owner), reported
-over the last 30 days, and the keyword ``printer`` in about 2 % of titles.
+over the last 30 days, and the keyword ``printer`` in about 2 % of titles. The SLA sweep
+columns are set as the sweeps would have left them (warnings and breaches that fell due were
+sent then), so that the server's embedded sweeps find the usual trickle, not a 30-day backlog;
+their timeline events are not written (one ``reported`` event per case).
 """
 
 from __future__ import annotations
@@ -209,6 +212,13 @@ def _case_row(
         taken = sla.business_seconds(calendar, reported_at, met_at)
         breached = met_at > clock.due_at
         owner_id = rng.choice(engineer_ids)
+    # Where the SLA sweeps would have got to by now: a warning or breach that fell due before
+    # the clock stopped (or before now, if it still runs) was sent then.
+    clock_end = met_at or now
+    warned = clock.warn_at if clock.warn_at <= clock_end else None
+    breach_sent = clock.due_at if clock.due_at <= clock_end else None
+    if waiting and breach_sent is not None:
+        breached = True
     channel = rng.choice(package.channels)
     what = rng.choice(["pages answer 503", "requests time out", "users are logged out"])
     case = {
@@ -257,6 +267,9 @@ def _case_row(
         "resolved_at": None,
         "closed_at": None,
         "version": 1,
+        "state_changed_at": met_at or reported_at,
+        "sla_warning_sent_at": warned,
+        "sla_breach_sent_at": breach_sent,
     }
     event = {
         "case_id": case_id,
@@ -272,6 +285,11 @@ def _case_row(
         },
     }
     return case, event
+
+
+def _known(row: dict[str, Any]) -> dict[str, Any]:
+    # Columns that this version of the schema does not have yet are left out.
+    return {key: value for key, value in row.items() if key in Case.__table__.c}
 
 
 def open_case_count(db: Session) -> int:
@@ -304,7 +322,7 @@ def fill(engine: Engine, *, target_open: int, now: datetime, per_package: int) -
             events.append(event)
         build_s += time.perf_counter() - t0
         with db_factory() as db:
-            db.execute(insert(Case.__table__), cases)
+            db.execute(insert(Case.__table__), [_known(row) for row in cases])
             db.execute(insert(CaseEvent.__table__), events)
         made += len(cases)
     loaded_s = time.perf_counter() - started

@@ -152,7 +152,20 @@ def machine(pg_version: str | None) -> dict[str, Any]:
         "postgresql": pg_version,
         "packages": {name: _version(version, name) for name in packages},
         "argv": sys.argv,
+        "git": _git(),
     }
+
+
+def _git() -> dict[str, Any]:
+    """The code measured: the commit, and how many files differ from it (work in progress)."""
+    root = Path(__file__).resolve().parent.parent
+    head = _run("git", "-C", str(root), "rev-parse", "--short", "HEAD").strip()
+    changed = [
+        line
+        for line in _run("git", "-C", str(root), "status", "--porcelain").splitlines()
+        if line and not line[3:].startswith("bench/")
+    ]
+    return {"commit": head or None, "uncommitted_files_outside_bench": len(changed)}
 
 
 def _read(path: str) -> str:

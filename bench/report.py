@@ -67,6 +67,11 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, float | None]:
     out = {key: _median([r.get(key) for r in runs]) for key in keys}
     for share in ("machine_cpu_busy", "other_cpu_share"):
         out[share] = _median([100 * r[share] for r in runs if r.get(share) is not None])
+    # What 2 cores could serve if they did nothing but this (server + database + client CPU).
+    per_request = sum(out[k] or 0 for k in ("server_cpu_ms_per_req", "db_cpu_ms_per_req"))
+    per_request += out["client_cpu_ms_per_req"] or 0
+    cores = os.cpu_count() or 1
+    out["cpu_ceiling_rps"] = round(1000 * cores / per_request) if per_request else None
     return out
 
 
@@ -78,8 +83,8 @@ def table(records: list[dict[str, Any]]) -> list[str]:
     lines = [
         "| operation | clients | reps | ok/requested per rep | req/s | p50 ms | p90 ms | p99 ms "
         "| max ms | per-rep p99 ms | server CPU ms/req | DB CPU ms/req | client CPU ms/req "
-        "| machine CPU busy % | others' CPU % |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| CPU-bound ceiling req/s | machine CPU busy % | others' CPU % |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for label, runs in runs_by_label(records).items():
         m = medians(runs)
@@ -94,6 +99,7 @@ def table(records: list[dict[str, Any]]) -> list[str]:
                     "server_cpu_ms_per_req",
                     "db_cpu_ms_per_req",
                     "client_cpu_ms_per_req",
+                    "cpu_ceiling_rps",
                     "machine_cpu_busy",
                     "other_cpu_share",
                 )
@@ -124,28 +130,38 @@ def targets_table(all_records: dict[str, list[dict[str, Any]]]) -> list[str]:
     return lines
 
 
-def peer_table(all_records: dict[str, list[dict[str, Any]]]) -> list[str]:
-    peer = {db: runs_by_label(load(PEER / "results" / f"{db}.jsonl")) for db in DBS}
-    if not any(peer.values()):
+def peer_table(all_records: dict[str, list[dict[str, Any]]], results: Path) -> list[str]:
+    """critdesk beside the peer's recorded figures and, where present, the peer re-run here.
+
+    ``results/peer-rerun-<db>.jsonl`` holds the peer's own ``run_bench.sh`` output from a run
+    on this machine in the same sitting (see RESULTS.md for how it was made).
+    """
+    sources = {
+        "recorded": {db: load(PEER / "results" / f"{db}.jsonl") for db in DBS},
+        "re-run here": {db: load(results / f"peer-rerun-{db}.jsonl") for db in DBS},
+    }
+    if not any(any(v.values()) for v in sources.values()):
         return [f"(peer results not found under {PEER})"]
     lines = [
-        "| critdesk operation | peer operation | DB | critdesk req/s | peer req/s | "
-        "critdesk p50 / p99 ms | peer p50 / p99 ms | p99 ratio peer ÷ critdesk |",
-        "|---|---|---|---|---|---|---|---|",
+        "| critdesk operation | peer operation | DB | peer figures | critdesk req/s | peer req/s "
+        "| critdesk p50 / p99 ms | peer p50 / p99 ms | p99 ratio peer ÷ critdesk |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for label, (peer_label, what) in PEER_LABELS.items():
         for db in DBS:
             ours = runs_by_label(all_records.get(db, [])).get(label)
-            theirs = peer[db].get(peer_label)
-            if not ours or not theirs:
-                continue
-            a, b = medians(ours), medians(theirs)
-            ratio = round(b["p99_ms"] / a["p99_ms"], 1) if a["p99_ms"] and b["p99_ms"] else None
-            lines.append(
-                f"| {label} | {peer_label} ({what}) | {NAMES[db]} | {_cell(a['rps_ok'])} | "
-                f"{_cell(b['rps_ok'])} | {_cell(a['p50_ms'])} / {_cell(a['p99_ms'])} | "
-                f"{_cell(b['p50_ms'])} / {_cell(b['p99_ms'])} | {_cell(ratio)}× |"
-            )
+            for source, by_db in sources.items():
+                theirs = runs_by_label(by_db[db]).get(peer_label)
+                if not ours or not theirs:
+                    continue
+                a, b = medians(ours), medians(theirs)
+                ratio = round(b["p99_ms"] / a["p99_ms"], 1) if a["p99_ms"] and b["p99_ms"] else None
+                lines.append(
+                    f"| {label} | {peer_label} ({what}) | {NAMES[db]} | {source}, {len(theirs)} "
+                    f"rep(s) | {_cell(a['rps_ok'])} | {_cell(b['rps_ok'])} | "
+                    f"{_cell(a['p50_ms'])} / {_cell(a['p99_ms'])} | "
+                    f"{_cell(b['p50_ms'])} / {_cell(b['p99_ms'])} | {_cell(ratio)}× |"
+                )
     return lines
 
 
@@ -207,6 +223,7 @@ def machine_lines(all_records: dict[str, list[dict[str, Any]]]) -> list[str]:
         for rec in all_records.get(db, []):
             if rec["label"] == "machine":
                 pkgs = ", ".join(f"{k} {v}" for k, v in rec["packages"].items())
+                git = rec.get("git") or {}
                 return [
                     f"- {rec['nproc']} vCPU (`nproc` = {rec['nproc']}, {rec['cpu_model']}, "
                     f"{rec['threads_per_core']} thread/core, hypervisor {rec['hypervisor']}), "
@@ -214,7 +231,9 @@ def machine_lines(all_records: dict[str, list[dict[str, Any]]]) -> list[str]:
                     f"- Python {rec['python']}, SQLite {rec['sqlite']}, PostgreSQL "
                     f"{rec['postgresql'] or 'not reached'}",
                     f"- {pkgs}",
-                    f"- run started {rec['started']}",
+                    f"- run started {rec['started']}; code: commit {git.get('commit')} with "
+                    f"{git.get('uncommitted_files_outside_bench')} uncommitted files outside "
+                    "bench/ (other work in progress in the same tree)",
                 ]
     return []
 
@@ -223,8 +242,8 @@ def render_summary(results: Path) -> str:
     all_records = {db: load(results / f"{db}.jsonl") for db in DBS}
     out = ["## Machine", "", *machine_lines(all_records), "", "## Targets (medians of reps)", ""]
     out += targets_table(all_records)
-    out += ["", "## Side by side with the peer (django-helpdesk 2.6.1, its recorded figures)", ""]
-    out += peer_table(all_records)
+    out += ["", "## Side by side with the peer (django-helpdesk 2.6.1)", ""]
+    out += peer_table(all_records, results)
     for db in DBS:
         if not all_records[db]:
             continue

@@ -69,7 +69,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     assert PG_URL
-    name = f"critdesk_test_{_worker()}"
+    # A per-process name: concurrent runs on one server never drop each other's database.
+    name = f"critdesk_test_{_worker()}_{os.getpid()}"
     admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -117,6 +118,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         rate_limit_cases_per_minute=0,
         secret_key="test-secret",
         embedded_jobs=False,
+        search_warmup=False,
     )
 
 

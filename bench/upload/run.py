@@ -8,8 +8,9 @@ more than a MiB either. The server's VmRSS is sampled from /proc while the uploa
 stored file's SHA-256 is checked, both as the API reports it and as read back from disk.
 
 Run ``python -m bench.upload.run`` (``BENCH_UPLOAD_MIB`` changes the size, ``BENCH_UPLOAD_REPS``
-the number of timed uploads, 3 by default). Prints one JSON object; the exit status is 1 if a
-target is missed or a checksum differs.
+the number of timed uploads, 3 by default; ``BENCH_UPLOAD_PROFILE=FILE`` records the server with
+py-spy during the timed uploads, in py-spy's collapsed-stack format). Prints one JSON object;
+the exit status is 1 if a target is missed or a checksum differs.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import httpx
 MIB = 1024**2
 SIZE_MIB = int(os.environ.get("BENCH_UPLOAD_MIB", "1024"))
 REPS = int(os.environ.get("BENCH_UPLOAD_REPS", "3"))
+PROFILE = os.environ.get("BENCH_UPLOAD_PROFILE")
 TARGET_MB_PER_S = 200
 TARGET_RSS_GROWTH_MIB = 64
 BOUNDARY = "critdesk-bench-upload-boundary"
@@ -236,6 +238,22 @@ def timed_upload(client: httpx.Client, ref: str, pid: int, data_dir: Path) -> di
     }
 
 
+def start_profiler(pid: int) -> subprocess.Popen[bytes] | None:
+    if not PROFILE:
+        return None
+    command = [str(BIN / "py-spy"), "record", "--pid", str(pid), "--format", "raw"]
+    command += ["--rate", "250", "--threads", "--output", PROFILE]
+    profiler = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)  # attached before the first timed byte
+    return profiler
+
+
+def stop_profiler(profiler: subprocess.Popen[bytes] | None) -> None:
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(timeout=60)
+
+
 def machine() -> dict[str, Any]:
     cpu = next(
         (
@@ -267,7 +285,11 @@ def main() -> int:
             # Warm-up: imports, the first database connection, the sniffing tables.
             warm = Body(8)
             upload(client, ref, warm)
-            runs = [timed_upload(client, ref, pid, folder / "data") for _ in range(REPS)]
+            profiler = start_profiler(pid)
+            try:
+                runs = [timed_upload(client, ref, pid, folder / "data") for _ in range(REPS)]
+            finally:
+                stop_profiler(profiler)
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)

@@ -15,17 +15,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from critdesk import __version__
 from critdesk.adapters.storage import LocalStorage
 from critdesk.attachment.api import router as attachment_router
+from critdesk.aup.api import router as aup_router
 from critdesk.auth.api import router as auth_router
+from critdesk.availability.api import router as availability_router
+from critdesk.availability.pages import router as availability_pages
 from critdesk.bug.api import router as bug_router
+from critdesk.bug.similar import SimilarBugs
 from critdesk.case.api import router as case_router
 from critdesk.cloudaccess.api import router as cloudaccess_router
 from critdesk.comment.api import router as comment_router
 from critdesk.config import Settings
 from critdesk.db import Database, make_engine
 from critdesk.jobs.periodic import EmbeddedRunner
+from critdesk.logs.api import router as logs_router
+from critdesk.logs.pages import router as logs_pages
+from critdesk.notification.api import router as notification_router
 from critdesk.organisation.api import router as organisation_router
 from critdesk.package.api import router as package_router
 from critdesk.pages import router as pages_router
+from critdesk.phone.api import router as phone_router
+from critdesk.phone.pages import router as phone_pages
 from critdesk.queue.api import router as queue_router
 from critdesk.request.api import router as request_router
 from critdesk.screenshare.api import router as screenshare_router
@@ -78,6 +87,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         runner = None
+        if settings.search_warmup:
+            # Build the similar-bug index in the background: the first searches need not wait.
+            app.state.similar.start()
         if settings.embedded_jobs:
             runner = EmbeddedRunner(db, settings, clock, settings.sweep_interval_seconds)
             runner.start()
@@ -97,6 +109,7 @@ def create_app(
     app.state.db = db
     app.state.clock = clock
     app.state.storage = LocalStorage(settings.data_dir / "attachments")
+    app.state.similar = SimilarBugs(db, semantic=settings.semantic_search)
     install_error_handlers(app)
     for router in (
         auth_router,
@@ -110,6 +123,14 @@ def create_app(
         cloudaccess_router,
         bug_router,
         attachment_router,
+        aup_router,
+        availability_router,
+        phone_router,
+        availability_pages,
+        phone_pages,
+        notification_router,
+        logs_router,
+        logs_pages,
     ):
         app.include_router(router)
     app.include_router(pages_router)

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TrackerState = Literal[
+    "new", "confirmed", "in_progress", "fixed", "released", "wont_fix", "duplicate"
+]
 
 
 class Settings(BaseSettings):
@@ -34,12 +39,75 @@ class Settings(BaseSettings):
     cloud_access_max_minutes: int = Field(default=480, ge=5)
     # Jobs: the embedded runner inside `critdesk serve` (off for tests and external workers).
     embedded_jobs: bool = True
+    # Similar-bug search: semantic embeddings need the optional "semantic" extra (torch);
+    # None turns them on when the model package is installed.
+    semantic_search: bool | None = None
+    search_warmup: bool = True
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
 
     # Attachments: zip listings are refused over these (zip-bomb defence); never extracted.
     archive_max_total_bytes: int = Field(default=8 * 1024**3, ge=1)
     archive_max_ratio: int = Field(default=200, ge=1)
     archive_max_entries: int = Field(default=10_000, ge=1)
+
+    # Notifications (the outbox) and their delivery; see notification/ and jobs/.
+    # The sender of every notification e-mail; its domain also names Message-IDs and threads.
+    mail_from: str = "critdesk <desk@critdesk.localhost>"
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # How often runners look for due outbox rows and due SLA timers (a breach is notified at
+    # most sla_sweep_seconds + outbox work after it falls due).
+    outbox_poll_seconds: float = Field(default=2.0, gt=0)
+    sla_sweep_seconds: float = Field(default=10.0, gt=0)
+    outbox_batch_size: int = Field(default=50, ge=1, le=1000)
+    # Messages sent at once by one runner (threads, each with its own SMTP connection): each
+    # waits on a database commit per message, so several keep a server busy.
+    outbox_send_threads: int = Field(default=8, ge=1, le=32)
+    # A row claimed for sending and not marked sent within the lease is claimed again (a
+    # crashed worker): longer than the slowest single send (the SMTP/webhook timeouts).
+    outbox_lease_seconds: float = Field(default=120.0, gt=0)
+    notification_max_attempts: int = Field(default=8, ge=1)
+    notification_retry_base_seconds: float = Field(default=30.0, gt=0)
+    notification_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # `critdesk worker`: jobs run at once per worker process (threads).
+    worker_concurrency: int = Field(default=2, ge=1, le=64)
+
+    # Acceptable Use: further limits on reporting cases and uploading files, per organisation
+    # and per user, in a sliding minute and hour (critdesk.aup). 0 disables one; left unset,
+    # each takes the default in critdesk.aup.service.DEFAULT_LIMITS, except that
+    # rate_limit_cases_per_minute = 0 keeps its meaning of "no rate limits" (load tests).
+    rate_limit_cases_per_hour: int | None = Field(default=None, ge=0)
+    rate_limit_user_cases_per_minute: int | None = Field(default=None, ge=0)
+    rate_limit_user_cases_per_hour: int | None = Field(default=None, ge=0)
+    rate_limit_uploads_per_minute: int | None = Field(default=None, ge=0)
+    rate_limit_uploads_per_hour: int | None = Field(default=None, ge=0)
+    rate_limit_user_uploads_per_minute: int | None = Field(default=None, ge=0)
+    rate_limit_user_uploads_per_hour: int | None = Field(default=None, ge=0)
+    # Inbound e-mail (critdesk mail serve): larger messages are refused with 552.
+    mail_max_message_bytes: int = Field(default=25 * 1024**2, ge=1024)
+    # Telephone intake: the region whose national numbers callers give (0161 … in GB).
+    phone_default_region: str = "GB"
+
+    # External bug trackers (adapters/tracker/, bug/export.py). With neither configured,
+    # `critdesk tracker` prints what it would send (the console tracker).
+    jira_url: str | None = None  # https://example.atlassian.net
+    jira_email: str | None = None
+    jira_token: SecretStr | None = None
+    jira_project: str | None = None
+    jira_issue_type: str = "Bug"
+    # Severity → Jira priority name; an empty map sends no priority.
+    jira_priorities: dict[str, str] = {"S1": "Highest", "S2": "High", "S3": "Medium", "S4": "Low"}
+    # Added to the built-in maps (names are case-insensitive): {"Ready for QA": "fixed"}.
+    jira_status_map: dict[str, TrackerState] = {}
+    jira_resolution_map: dict[str, TrackerState] = {}
+    github_api_url: str = "https://api.github.com"
+    github_token: SecretStr | None = None
+    github_repo: str | None = None  # owner/name
+    github_label_map: dict[str, TrackerState] = {}
+    tracker_timeout_seconds: float = Field(default=10.0, gt=0)
+    tracker_retries: int = Field(default=3, ge=0, le=10)
+    tracker_backoff_seconds: float = Field(default=0.5, ge=0)
+    tracker_max_retry_after_seconds: float = Field(default=60.0, ge=0)
 
     @cached_property
     def effective_database_url(self) -> str:
@@ -50,6 +118,12 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.effective_database_url.startswith("sqlite")
+
+    @property
+    def mail_domain(self) -> str:
+        """The domain of Message-IDs and thread roots: the sender address's."""
+        address = self.mail_from.rsplit("<", 1)[-1].rstrip(">").strip()
+        return address.rpartition("@")[2] or "critdesk.localhost"
 
     @property
     def secure_cookies(self) -> bool:

@@ -2,11 +2,15 @@
 
 from critdesk.attachment.models import Attachment
 from critdesk.audit.models import AuditEvent
+from critdesk.aup.models import RateEvent
 from critdesk.auth.models import ApiToken, LoginFailure, User, WebSession
 from critdesk.bug.models import Bug, BugCase, BugFixPolicy
 from critdesk.case.models import Case, CaseEvent, IdempotencyKey
 from critdesk.cloudaccess.models import CloudAccess
 from critdesk.db import Base
+from critdesk.logs.models import LogAnalysis
+from critdesk.mail.models import InboundMessage, MailRefusal
+from critdesk.notification.models import Notification, NotificationPreference, WebhookEndpoint
 from critdesk.organisation.models import Environment, Organisation
 from critdesk.package.models import SupportPackage
 from critdesk.request.models import InfoRequest
@@ -26,12 +30,19 @@ __all__ = [
     "CloudAccess",
     "Environment",
     "IdempotencyKey",
+    "InboundMessage",
     "InfoRequest",
+    "LogAnalysis",
     "LoginFailure",
+    "MailRefusal",
+    "Notification",
+    "NotificationPreference",
     "Organisation",
+    "RateEvent",
     "ScreenShare",
     "SupportPackage",
     "User",
     "WebSession",
+    "WebhookEndpoint",
     "metadata",
 ]

@@ -168,10 +168,12 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload_max_bytes if scope["path"].endswith("/attachments") else self.max_bytes
+        upload = scope["path"].endswith("/attachments")
+        limit = self.upload_max_bytes if upload else self.max_bytes
+        code = "file_too_large" if upload else "body_too_large"
         declared = dict(scope.get("headers", ())).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(send, limit)
+            await _too_large(send, limit, code)
             return
         received = 0
 
@@ -187,7 +189,7 @@ class BodyLimit:
         try:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
-            await _too_large(send, limit)
+            await _too_large(send, limit, code)
 
 
 class BodyTooLarge(Exception):
@@ -195,9 +197,9 @@ class BodyTooLarge(Exception):
         super().__init__(f"request body over {limit} bytes")
 
 
-async def _too_large(send: Send, limit: int) -> None:
+async def _too_large(send: Send, limit: int, code: str) -> None:
     response = JSONResponse(
-        error_body("body_too_large", f"the request body is over the {limit}-byte limit"),
+        error_body(code, f"the request body is over the {limit}-byte limit"),
         status_code=413,
     )
     await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})

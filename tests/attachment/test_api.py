@@ -11,12 +11,9 @@ from sqlalchemy import func, select
 from critdesk.attachment.models import Attachment
 from critdesk.audit.models import AuditEvent
 from tests.attachment.conftest import (
-    GIF,
-    JPEG,
     LOG,
     MULTIPART,
     PNG,
-    WEBP,
     gz_bytes,
     multipart,
     noise,
@@ -272,9 +269,6 @@ def test_an_empty_file_is_refused(client, login, ref, settings, database) -> Non
         ("../../etc/passwd", "passwd"),
         ("C:\\evil\\x.log", "x.log"),
         ("..\\..\\boot.ini", "boot.ini"),
-        ("...hidden.log", "hidden.log"),
-        ("/", "attachment"),
-        ("a\u202egol.exe", "agol.exe"),
         ("x" * 300 + ".log", "x" * 196 + ".log"),
     ],
 )
@@ -373,49 +367,20 @@ def test_files_attach_only_to_an_open_request_of_the_same_case(client, login, re
 # --- what the file is --------------------------------------------------------------------------
 
 
+# The whole table of types and kinds is in test_sniff.py; these go through the API.
 @pytest.mark.parametrize(
     ("content", "name", "declared", "media_type", "kind"),
     [
         (PNG, "checkout.png", "image/png", "image/png", "screenshot"),
-        (JPEG, "photo.jpg", "image/jpeg", "image/jpeg", "screenshot"),
-        (GIF, "spinner.gif", "image/gif", "image/gif", "screenshot"),
-        (WEBP, "page.webp", "image/webp", "image/webp", "screenshot"),
         # The client's word and the name say PNG; the bytes are a zip.
         (zip_bytes({"a.txt": b"a"}), "shot.png", "image/png", "application/zip", "archive"),
         (gz_bytes(LOG), "server.log.gz", "application/gzip", "application/gzip", "log"),
-        (gz_bytes(noise(512)), "blob.gz", "application/gzip", "application/gzip", "archive"),
-        (
-            tar_bytes({"a.log": LOG}),
-            "logs.tar",
-            "application/x-tar",
-            "application/x-tar",
-            "archive",
-        ),
+        (tar_bytes({"a.log": LOG}), "logs.tar", "text/plain", "application/x-tar", "archive"),
         (LOG, "console", "application/octet-stream", "text/plain", "log"),
-        (b"just a note\n", "note.txt", "text/plain", "text/plain", "log"),
-        (b"just a note\n", "note.md", "text/markdown", "text/plain", "other"),
-        (
-            b"\x00\x01\x02" + noise(2000),
-            "dump.bin",
-            "text/plain",
-            "application/octet-stream",
-            "other",
-        ),
-        (
-            zip_bytes({"Shop/project.json": b"{}"}),
-            "shop.zip",
-            "application/zip",
-            "application/zip",
-            "export",
-        ),
-        (
-            zip_bytes({"x": b"x"}),
-            "Shop.mpk",
-            "application/octet-stream",
-            "application/zip",
-            "export",
-        ),
+        (b"\x00\x01" + noise(2000), "dump.txt", "text/plain", "application/octet-stream", "other"),
+        (zip_bytes({"Shop/project.json": b"{}"}), "shop.zip", "x-zip", "application/zip", "export"),
     ],
+    ids=["png", "zip-named-png", "gzip-log", "tar", "text-log", "binary", "zipped-export"],
 )
 def test_the_type_comes_from_the_content_not_the_client(
     client, login, ref, content, name, declared, media_type, kind

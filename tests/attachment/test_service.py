@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from critdesk.adapters.storage import LocalStorage, MemoryStorage
-from critdesk.attachment import service
+from critdesk.attachment import schemas, service
 from critdesk.attachment.archive import ArchiveLimits
 from critdesk.attachment.models import Attachment
 from critdesk.auth.models import User
@@ -256,13 +256,13 @@ def test_a_request_answered_during_the_upload_refuses_the_file(
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ({}, service.UploadFields()),
-        ({"request_id": " 12 ", "internal": "TRUE"}, service.UploadFields(12, True)),
-        ({"internal": "off", "csrf_token": "ignored"}, service.UploadFields()),
+        ({}, schemas.UploadFields()),
+        ({"request_id": " 12 ", "internal": "TRUE"}, schemas.UploadFields(12, True)),
+        ({"internal": "off", "csrf_token": "ignored"}, schemas.UploadFields()),
     ],
 )
-def test_form_fields_parse_strictly(raw: dict[str, str], expected: service.UploadFields) -> None:
-    assert service.parse_fields(raw) == expected
+def test_form_fields_parse_strictly(raw: dict[str, str], expected: schemas.UploadFields) -> None:
+    assert schemas.parse_fields(raw) == expected
 
 
 @pytest.mark.parametrize(
@@ -270,4 +270,41 @@ def test_form_fields_parse_strictly(raw: dict[str, str], expected: service.Uploa
 )
 def test_bad_form_fields_are_refused(raw: dict[str, str]) -> None:
     with pytest.raises(Invalid):
-        service.parse_fields(raw)
+        schemas.parse_fields(raw)
+
+
+def feed_all(body: bytes, storage: MemoryStorage) -> service.ReceivedFile:
+    receiver = service.UploadReceiver(
+        content_type=CONTENT_TYPE, storage=storage, limit=1024**2, check=lambda _fields: None
+    )
+    try:
+        receiver.feed([body])
+        return receiver.finish()
+    except BaseException:
+        receiver.abort()
+        raise
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (multipart((b'name="note"', b"x" * 5000), file_part(LOG)), "field_too_large"),
+        (multipart(*[(b'name="f%d"' % n, b"x") for n in range(25)]), "too_many_parts"),
+        (multipart((b'filename="x.log"', LOG)), "invalid_multipart"),
+        (b"--" + BOUNDARY.encode() + b"\r\nbroken header line\r\n\r\nx", "invalid_multipart"),
+    ],
+    ids=["long-field", "many-fields", "nameless-part", "bad-header"],
+)
+def test_the_parser_bounds_what_it_buffers(body: bytes, code: str) -> None:
+    storage = MemoryStorage()
+    with pytest.raises(Invalid) as refused:
+        feed_all(body, storage)
+    assert refused.value.code == code
+    assert storage.files == {} and storage.open_writers == set()
+
+
+def test_unknown_small_fields_are_ignored_and_the_name_may_be_absent() -> None:
+    storage = MemoryStorage()
+    received = feed_all(multipart((b'name="csrf_token"', b"t"), (b'name="file"', LOG)), storage)
+    assert received.name == "attachment"
+    assert storage.files[received.key] == LOG

@@ -65,7 +65,7 @@ def test_a_reported_outage_tops_the_queue_and_an_engineer_picks_it_up(live_serve
     expect(page).to_have_url(re.compile(r"/cases/PCH-\d{6}$"))
     ref = page.url.rsplit("/", 1)[1]
     expect(page.locator(".case-ref")).to_have_text(ref)
-    expect(page.locator(".flash-success")).to_contain_text(ref)
+    expect(page.locator(".flash-success[role=status]")).to_contain_text(ref)
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
 
@@ -82,7 +82,7 @@ def test_a_reported_outage_tops_the_queue_and_an_engineer_picks_it_up(live_serve
     top.get_by_role("link", name=ref).click()
     expect(page.locator("#sla-box")).to_contain_text("Start investigating")
     page.get_by_role("button", name="Start investigation").click()
-    expect(page.locator(".flash-success")).to_contain_text("Investigation started")
+    expect(page.locator(".flash-success[role=status]")).to_contain_text("Investigation started")
     expect(page.locator("#sla-box [data-sla-status]")).to_have_text("Met")
     expect(page.locator(".case-badges")).to_contain_text("Investigating")
     assert problems == []

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from critdesk.auth.models import User
-from critdesk.case import pages
+from critdesk.case import pages, report_pages
 from critdesk.case.models import Case, CaseEvent
 from critdesk.templating import duration, label, relative, sentence
 from tests.auth.test_pages import BROWSER, hash_the_demo_password_once, open_web_session
@@ -138,8 +138,8 @@ def test_a_form_with_mistakes_comes_back_with_messages_and_the_answers_kept(
     response = client.post("/cases/new", data=form)
     assert response.status_code == 422
     assert "Please check the answers marked below." in response.text
-    assert pages.FIELD_MESSAGES["title"] in response.text
-    assert pages.FIELD_MESSAGES["breadth"] in response.text
+    assert report_pages.FIELD_MESSAGES["title"] in response.text
+    assert report_pages.FIELD_MESSAGES["breadth"] in response.text
     assert "Users see &lt;b&gt;500&lt;/b&gt;</textarea>" in response.text
     assert 'name="app_unavailable" value="1" checked' in response.text
     assert f'value="{form["environment_id"]}" checked' in response.text
@@ -187,12 +187,12 @@ def test_a_non_production_preview_is_not_critical_with_a_redirect(database, cloc
     with database.session() as db:
         bob = db.scalar(select(User).where(User.email == BOB))
         uat = next(e for e in bob.organisation.environments if e.name == "nw-uat")
-        values = pages.read_report(pages.FormData()) | {
+        values = report_pages.read_report(report_pages.FormData()) | {
             "environment_id": str(uat.id),
             "breadth": "particular_circumstance",
             "end_users_blocked": "no",
         }
-        preview = pages.preview_context(db=db, user=bob, values=values, now=clock.now)
+        preview = report_pages.preview_context(db=db, user=bob, values=values, now=clock.now)
     assert preview is not None
     assert preview["severity"] == "S4"
     assert preview["qualification"]["status"] == "not_critical"
@@ -370,10 +370,11 @@ def test_describe_event_splits_changes_from_details() -> None:
     assert described["changes"] == [{"field": "state", "before": "new", "after": "investigating"}]
     assert {"field": "sla", "value": "met", "seconds": 600} in described["details"]
     assert {"field": "reason", "value": "because"} in described["details"]
-    assert pages.describe_event(
-        {"at": None, "kind": "info_request_reminder", "actor": None, "message": None}
-        | {"internal": False, "data": {}}
-    )["what"] == ("info request reminder")
+    unnamed = {"at": None, "actor": None, "message": None, "internal": False, "data": {}}
+    assert pages.describe_event(unnamed | {"kind": "info_request_reminder"})["what"] == (
+        "sent a reminder"
+    )
+    assert pages.describe_event(unnamed | {"kind": "something_new"})["what"] == "something new"
 
 
 # --- actions ----------------------------------------------------------------------------
@@ -402,14 +403,14 @@ def _viewer(role: str, organisation_id: int | None = None, user_id: int = 7) -> 
             None,
             {"assign_self", "assign_other", "start_investigation", "assess", "redirect"},
         ),
-        (_viewer("engineer"), "investigating", 7, {"assess", "redirect", "resolve"}),
+        (_viewer("engineer"), "investigating", 7, {"assess", "root_cause", "redirect", "resolve"}),
         (
             _viewer("engineer"),
             "awaiting_customer",
             9,
-            {"assign_self", "assess", "redirect", "resolve"},
+            {"assign_self", "assess", "root_cause", "redirect", "resolve"},
         ),
-        (_viewer("engineer"), "resolved", 7, {"close", "reopen"}),
+        (_viewer("engineer"), "resolved", 7, {"close", "reopen", "root_cause"}),
         (_viewer("engineer"), "closed", 7, {"reopen"}),
         (_viewer("account_manager"), "new", None, set()),
     ],
@@ -435,8 +436,7 @@ def test_an_engineer_works_a_case_through_every_action_form(client, login, brows
         token,
         ref,
         "resolve",
-        outcome_type="workaround_provided",
-        outcome_text="Roll back to 10.4.1 in the Cloud portal.",
+        workaround="Roll back to 10.4.1 in the Cloud portal.",
     )
     assert flash(page.text) == ("success", "Case resolved.")
     assert "Roll back to 10.4.1" in page.text
@@ -488,14 +488,9 @@ REFUSALS = [
     (ENG1, NORTHWIND_OUTAGE, "assign", {"engineer": ENG2}, "Only a lead may assign"),
     (ENG1, NORTHWIND_OUTAGE, "assess", {"severity": "S9", "reason": "x"}, "Severity:"),
     (ENG1, NORTHWIND_OUTAGE, "redirect", {"target": "documentation", "message": "x"}, "links"),
-    (ENG1, NORTHWIND_OUTAGE, "resolve", {"outcome_type": "bug_reported"}, "Text: String"),
-    (
-        ENG1,
-        NORTHWIND_OUTAGE,
-        "resolve",
-        {"outcome_type": "resolution_advised", "outcome_text": "Restart"},
-        "Cannot resolve a case that is new",
-    ),
+    (ENG1, NORTHWIND_OUTAGE, "resolve", {"bug_link": "BUG-1"}, "Bug reported: write what"),
+    (ENG1, NORTHWIND_OUTAGE, "resolve", {"advice": " "}, "Write at least one outcome"),
+    (ENG1, NORTHWIND_OUTAGE, "resolve", {"advice": "Restart"}, "Cannot resolve a case that is new"),
     (ALICE, NORTHWIND_OUTAGE, "start_investigation", {}, "Only engineers and leads"),
     (ALICE, NORTHWIND_OUTAGE, "close", {}, "Cannot close a case that is new"),
 ]
@@ -582,3 +577,252 @@ def test_identifiers_become_words_and_messages_sentences() -> None:
     assert label("eng1@vendor.example") == "eng1@vendor.example"
     assert label("S1") == "S1"
     assert sentence("cannot close a case that is new") == "Cannot close a case that is new."
+
+
+# --- the workspace: whom the case waits on, root cause, outcomes ---------------------------------
+
+
+def start(client: Any, login: Any, ref: str) -> None:
+    response = client.post(f"/api/v1/cases/{ref}/actions/start_investigation", headers=login(ENG1))
+    assert response.status_code == 200, response.text
+
+
+def banner(html: str) -> str:
+    found = re.search(r'<p class="waiting-text">(.*?)</p>', html, re.S)
+    assert found, "no waiting banner"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", found.group(1))).strip()
+
+
+def test_the_banner_says_whom_the_case_waits_on_and_since_when(
+    client, login, clock, browse
+) -> None:
+    browse(ENG1)
+    assert banner(client.get(f"/cases/{NORTHWIND_OUTAGE}").text).startswith(
+        "Waiting on us since Wed 25 Nov 2026, 09:48 GMT (12 min) · to start investigating"
+    )
+    start(client, login, NORTHWIND_OUTAGE)
+    asked = client.post(
+        f"/api/v1/cases/{NORTHWIND_OUTAGE}/requests",
+        headers=login(ENG1),
+        json={"kind": "question", "message": "Which version?"},
+    )
+    assert asked.status_code == 201
+    clock.advance(hours=2)
+    assert banner(client.get(f"/cases/{NORTHWIND_OUTAGE}").text) == (
+        "Waiting on the customer since Wed 25 Nov 2026, 10:00 GMT (2 h) · 1 open request"
+    )
+    browse(ALICE)
+    page = client.get(f"/cases/{NORTHWIND_OUTAGE}").text
+    assert banner(page).startswith("Waiting on you since Wed 25 Nov 2026, 10:00 UTC (2 h)")
+    assert 'data-waiting-on="customer"' in page
+
+
+def test_the_lists_say_whom_each_case_waits_on(client, browse) -> None:
+    browse(ENG1)
+    queue = client.get("/queue").text
+    row = queue[queue.index(f'<tr data-ref="{NORTHWIND_OUTAGE}">') :]
+    assert re.search(r'waiting-on-vendor"[^>]*>Us · 12 min<', row)
+    assert "<th>Waiting on</th>" in client.get("/cases").text
+    browse(ALICE)
+    mine = client.get("/cases").text
+    assert re.search(r'waiting-on-customer"[^>]*>You · ', mine)  # the resolved case
+    assert re.search(r'waiting-on-vendor"[^>]*>Vendor · 12 min<', mine)
+
+
+def test_an_engineer_records_the_root_cause_with_its_evidence(client, login, browse) -> None:
+    start(client, login, NORTHWIND_OUTAGE)
+    said = client.post(
+        f"/api/v1/cases/{NORTHWIND_OUTAGE}/comments",
+        headers=login(ALICE),
+        json={"body": "It started right after the 09:10 batch run."},
+    ).json()
+    token = browse(ENG1)
+    page = client.get(f"/cases/{NORTHWIND_OUTAGE}").text
+    assert f'name="evidence" value="comment:{said["id"]}"' in page
+    page = act(
+        client,
+        token,
+        NORTHWIND_OUTAGE,
+        "root_cause",
+        category="configuration",
+        summary="The 09:10 batch exhausts the connection pool.",
+        product_defect="no",
+        evidence=f"comment:{said['id']}",
+    ).text
+    assert flash(page) == ("success", "Root cause recorded.")
+    assert "Root cause: Configuration" in page and "Not a defect in the product." in page
+    assert f'href="#comment-{said["id"]}">It started right after' in page
+    recorded = case_state(client, login, NORTHWIND_OUTAGE)["root_cause"]
+    assert recorded["evidence"] == [{"type": "comment", "id": said["id"]}]
+    assert recorded["product_defect"] is False
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"summary": "x", "category": "configuration"}, "Say whether it is a defect"),
+        ({"summary": "x", "category": "luck", "product_defect": "yes"}, "Category:"),
+        (
+            {
+                "summary": "x",
+                "category": "unknown",
+                "product_defect": "yes",
+                "evidence": "comment:99999",
+            },
+            "Comment 99999 is not part of PCH-000001",
+        ),
+        (
+            {"summary": "x", "category": "unknown", "product_defect": "no", "evidence": "case:1"},
+            "Evidence is a file or a comment of this case",
+        ),
+    ],
+)
+def test_a_root_cause_the_service_refuses_is_a_message(
+    client, login, browse, fields, message
+) -> None:
+    start(client, login, NORTHWIND_OUTAGE)
+    token = browse(ENG1)
+    kind, text = flash(act(client, token, NORTHWIND_OUTAGE, "root_cause", **fields).text)  # type: ignore[misc]
+    assert kind == "error" and message in text, text
+    assert case_state(client, login, NORTHWIND_OUTAGE).get("root_cause") is None
+
+
+def test_a_case_resolves_with_advice_a_workaround_and_a_bug_report_at_once(
+    client, login, browse
+) -> None:
+    start(client, login, NORTHWIND_OUTAGE)
+    token = browse(ENG1)
+    page = act(
+        client,
+        token,
+        NORTHWIND_OUTAGE,
+        "resolve",
+        advice="Raise the pool to 50 connections.",
+        workaround="Move the batch to 02:00 meanwhile.",
+        bug_link="BUG-7",
+        bug_text="The pool does not queue requests; fixed in 10.4.3.",
+    ).text
+    assert flash(page) == ("success", "Case resolved.")
+    assert '<a href="/bugs/BUG-7">BUG-7</a>' in page
+    assert [
+        (o["type"], o.get("link")) for o in case_state(client, login, NORTHWIND_OUTAGE)["outcomes"]
+    ] == [
+        ("resolution_advised", None),
+        ("workaround_provided", None),
+        ("bug_reported", "BUG-7"),
+    ]
+    browse(ALICE)
+    customer = client.get(f"/cases/{NORTHWIND_OUTAGE}").text
+    assert "Move the batch to 02:00 meanwhile." in customer
+    assert "Confirm it works" in customer and 'id="resolve-form"' not in customer
+
+
+def test_a_redirect_sends_only_its_targets_own_fields(client, login, browse) -> None:
+    token = browse(ENG1)
+    act(
+        client,
+        token,
+        NORTHWIND_UAT,
+        "redirect",
+        target="third_party_support",
+        message="Their SSO provider has to look at this.",
+        links="https://docs.example/sso",
+        third_party="Okta support",
+    )
+    redirect = case_state(client, login, NORTHWIND_UAT)["redirect"]
+    assert (redirect["third_party"], redirect["links"]) == ("Okta support", [])
+    page = client.get(f"/cases/{NORTHWIND_UAT}").text
+    assert "Contact: <strong>Okta support</strong>" in page
+
+
+def test_customers_get_no_engineer_forms_on_their_case(client, login, browse) -> None:
+    start(client, login, NORTHWIND_OUTAGE)
+    browse(ALICE)
+    page = client.get(f"/cases/{NORTHWIND_OUTAGE}").text
+    for engineer_only in (
+        "/actions/root_cause",
+        "/actions/resolve",
+        "/actions/redirect",
+        f'action="/cases/{NORTHWIND_OUTAGE}/requests"',
+        f'action="/cases/{NORTHWIND_OUTAGE}/screen-shares"',
+        f'action="/cases/{NORTHWIND_OUTAGE}/cloud-access"',
+        "/bugs/link",
+        'name="internal"',
+    ):
+        assert engineer_only not in page, engineer_only
+    for shared in ('action="/cases/PCH-000001/comments"', 'action="/cases/PCH-000001/attachments"'):
+        assert shared in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone", "utc"),
+    [
+        ("2026-11-25T14:30", "Europe/London", "2026-11-25T14:30:00+00:00"),
+        ("2027-07-01T14:30", "Europe/London", "2027-07-01T13:30:00+00:00"),
+        ("2027-07-01T14:30", "America/New_York", "2027-07-01T18:30:00+00:00"),
+        ("", "Europe/London", None),
+    ],
+)
+def test_time_inputs_are_read_in_the_viewers_zone(typed, zone, utc) -> None:
+    from datetime import UTC
+
+    read = pages.local_datetime(typed, zone, "Due")
+    assert (read.astimezone(UTC).isoformat() if read else None) == utc
+
+
+def test_a_time_the_clocks_skip_is_refused() -> None:
+    with pytest.raises(pages.Invalid, match="does not exist in Europe/London"):
+        pages.local_datetime("2027-03-28T01:30", "Europe/London", "Due")
+    with pytest.raises(pages.Invalid, match="Due: enter a date and a time"):
+        pages.local_datetime("tomorrow", "Europe/London", "Due")
+
+
+def test_sizes_read_as_people_write_them() -> None:
+    assert [pages.human_size(n) for n in (0, 1023, 1024, 1536, 5 * 1024**3)] == [
+        "0 bytes",
+        "1023 bytes",
+        "1.0 KB",
+        "1.5 KB",
+        "5.0 GB",
+    ]
+
+
+WORKSPACE_MODULES = (
+    "critdesk.case.pages",
+    "critdesk.case.report_pages",
+    "critdesk.request.pages",
+    "critdesk.comment.pages",
+    "critdesk.attachment.pages",
+    "critdesk.screenshare.pages",
+    "critdesk.cloudaccess.pages",
+    "critdesk.bug.pages",
+)
+PATH_VALUES = {"ref": NORTHWIND_OUTAGE, "action": "close", "key": "BUG-1"}
+
+
+def test_every_form_of_the_workspace_needs_the_session_token(client, login, browse) -> None:
+    import importlib
+
+    client.post(
+        "/api/v1/bugs",
+        headers=login(ENG1),
+        json={"title": "A bug title", "description": "x", "severity": "S3", "submit": False},
+    )
+    browse(ENG1)
+    posts = [
+        route.path
+        for module in WORKSPACE_MODULES
+        for route in importlib.import_module(module).router.routes
+        if "POST" in getattr(route, "methods", ())
+    ]
+    assert len(posts) == 24
+    for template in posts:
+        path = re.sub(r"\{(\w+)\}", lambda m: PATH_VALUES.get(m.group(1), "1"), template)
+        if path.endswith("/attachments"):
+            response = client.post(
+                path, data={"csrf_token": "forged"}, files={"file": ("a.log", b"x")}
+            )
+        else:
+            response = client.post(path, data={"csrf_token": "forged"})
+        assert response.status_code == 403, (path, response.status_code)
+        assert "out of date or came from elsewhere" in response.text, path

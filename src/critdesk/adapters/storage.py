@@ -68,9 +68,11 @@ class LocalStorage:
         final = self.path(key)
         if final.exists():
             raise FileExistsError(key)
-        created = not final.parent.exists()
+        # Folders made now (the root on the first upload, a fan-out folder) are durable only
+        # once the folders holding them are synced too; the writer does that on commit.
+        made = [f for f in (final.parent, *final.parent.parents) if not f.exists()]
         final.parent.mkdir(parents=True, exist_ok=True)
-        return _LocalWriter(final, new_folder=created)
+        return _LocalWriter(final, synced={final.parent, *(f.parent for f in made)})
 
     def open_read(self, key: str) -> BinaryIO:
         return open(self.path(key), "rb")
@@ -93,10 +95,10 @@ def _fsync_folder(folder: Path) -> None:
 
 
 class _LocalWriter:
-    def __init__(self, final: Path, *, new_folder: bool) -> None:
+    def __init__(self, final: Path, *, synced: set[Path]) -> None:
         self.final = final
         self.part = final.with_name(final.name + PART_SUFFIX)
-        self.new_folder = new_folder
+        self.synced = sorted(synced, key=lambda f: len(f.parts), reverse=True)
         # Exclusive create: two writers can never share a file, and the mode keeps customers'
         # files readable by the service account only.
         self.fd: int | None = os.open(self.part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -117,10 +119,9 @@ class _LocalWriter:
             os.close(self.fd)
             self.fd = None
         os.replace(self.part, self.final)
-        # The rename (and a fan-out folder made for it) is durable only once its folder is.
-        _fsync_folder(self.final.parent)
-        if self.new_folder:
-            _fsync_folder(self.final.parent.parent)
+        # The rename is durable only once its folder is (and any folder made for it, above).
+        for folder in self.synced:
+            _fsync_folder(folder)
         self.done = True
 
     def abort(self) -> None:

@@ -13,6 +13,9 @@ from starlette.requests import ClientDisconnect
 
 from critdesk.adapters.storage import Storage
 from critdesk.attachment import schemas, service
+from critdesk.attachment.archive import ArchiveLimits
+from critdesk.aup import service as aup
+from critdesk.aup.api import UploadRateChecked
 from critdesk.auth.deps import CurrentUser
 from critdesk.errors import Invalid, NotFound, TooLarge
 from critdesk.web import AppSettings, BodyTooLarge, DbSession, Now, Page, encode_cursor, get_now
@@ -78,6 +81,7 @@ async def upload(
     user: CurrentUser,
     settings: AppSettings,
     storage: AppStorage,
+    _rate: UploadRateChecked,
 ) -> dict[str, Any]:
     target = await run_in_threadpool(service.prepare_upload, db=db, viewer=user, ref=ref)
     # Receiving may take minutes: end the transaction that has only read so far, so that it holds
@@ -97,8 +101,17 @@ async def upload(
         target=target,
         received=received,
         storage=storage,
-        limits=service.archive_limits(settings),
+        limits=ArchiveLimits(
+            max_total_bytes=settings.archive_max_total_bytes,
+            max_ratio=settings.archive_max_ratio,
+            max_entries=settings.archive_max_entries,
+        ),
         now=get_now(request),
+    )
+    # Counted with the row, atomically (the check above only spared receiving a refused body):
+    # over the limit now, the request rolls back and the stored file goes with it.
+    await run_in_threadpool(
+        aup.admit, db=db, limits=aup.upload_limits(settings), user=user, now=get_now(request)
     )
     return schemas.attachment_view(attachment, with_listing=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -9,8 +10,32 @@ from pydantic import BaseModel
 
 from critdesk.attachment.models import Attachment
 from critdesk.case.schemas import PersonOut, person
+from critdesk.errors import Invalid
 
 Kind = Literal["log", "archive", "screenshot", "export", "other"]
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off", ""})
+
+
+@dataclass(frozen=True, slots=True)
+class UploadFields:
+    """The upload's form fields besides ``file`` (parsed from the multipart body by hand, since
+    the body is streamed rather than handed to FastAPI)."""
+
+    request_id: int | None = None
+    internal: bool = False
+
+
+def parse_fields(raw: dict[str, str]) -> UploadFields:
+    request_id = raw.get("request_id", "").strip()
+    internal = raw.get("internal", "").strip().lower()
+    if request_id and not (request_id.isascii() and request_id.isdigit() and len(request_id) < 19):
+        raise Invalid("invalid_request_id", "request_id must be the id of an info request")
+    if internal not in TRUE_WORDS | FALSE_WORDS:
+        raise Invalid("invalid_internal", "internal must be true or false")
+    return UploadFields(
+        request_id=int(request_id) if request_id else None, internal=internal in TRUE_WORDS
+    )
 
 
 class ArchiveEntry(BaseModel):

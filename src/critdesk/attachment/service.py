@@ -14,7 +14,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, BinaryIO
 
@@ -25,14 +25,14 @@ from sqlalchemy.orm import Session, SessionTransaction
 from starlette.concurrency import run_in_threadpool
 
 from critdesk.adapters.storage import Storage, StorageWriter, new_key
-from critdesk.attachment import archive, sniff
+from critdesk.attachment import archive, schemas, sniff
 from critdesk.attachment.models import Attachment
 from critdesk.audit import service as audit
 from critdesk.auth.models import User
 from critdesk.case import service as case_service
 from critdesk.case.models import Case
-from critdesk.config import Settings
 from critdesk.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
+from critdesk.logs import service as log_service
 from critdesk.request.models import InfoRequest
 
 log = logging.getLogger(__name__)
@@ -43,25 +43,9 @@ BATCH_BYTES = 1024**2
 FILE_FIELD = "file"
 MAX_FIELDS = 20
 MAX_FIELD_BYTES = 4096
-TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
-FALSE_WORDS = frozenset({"false", "0", "no", "off", ""})
-
-
-def archive_limits(settings: Settings) -> archive.ArchiveLimits:
-    return archive.ArchiveLimits(
-        max_total_bytes=settings.archive_max_total_bytes,
-        max_ratio=settings.archive_max_ratio,
-        max_entries=settings.archive_max_entries,
-    )
 
 
 # --- who may upload where ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class UploadFields:
-    request_id: int | None = None
-    internal: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +56,7 @@ class UploadTarget:
     actor: User
     request_states: dict[int, str]
 
-    def check(self, fields: UploadFields) -> None:
+    def check(self, fields: schemas.UploadFields) -> None:
         if fields.internal and self.actor.role not in case_service.HANDLER_ROLES:
             raise Forbidden("engineers_only", "only engineers may attach internal files")
         if fields.request_id is not None:
@@ -102,18 +86,6 @@ def prepare_upload(*, db: Session, viewer: User, ref: str) -> UploadTarget:
     return UploadTarget(case=case, actor=viewer, request_states={i: s for i, s in rows})
 
 
-def parse_fields(raw: dict[str, str]) -> UploadFields:
-    request_id = raw.get("request_id", "").strip()
-    internal = raw.get("internal", "").strip().lower()
-    if request_id and not (request_id.isascii() and request_id.isdigit() and len(request_id) < 19):
-        raise Invalid("invalid_request_id", "request_id must be the id of an info request")
-    if internal not in TRUE_WORDS | FALSE_WORDS:
-        raise Invalid("invalid_internal", "internal must be true or false")
-    return UploadFields(
-        request_id=int(request_id) if request_id else None, internal=internal in TRUE_WORDS
-    )
-
-
 # --- receiving the body ---------------------------------------------------------------------
 
 
@@ -130,7 +102,7 @@ class ReceivedFile:
     size: int
     sha256: str
     head: bytes
-    fields: UploadFields
+    fields: schemas.UploadFields
 
 
 def _boundary(content_type: str | None) -> bytes:
@@ -146,13 +118,6 @@ def _boundary(content_type: str | None) -> bytes:
     return boundary
 
 
-@dataclass
-class _Part:
-    name: str = ""
-    filename: str | None = None
-    value: bytearray = field(default_factory=bytearray)
-
-
 class UploadReceiver:
     """A streaming multipart/form-data parser that writes the ``file`` part to storage.
 
@@ -166,7 +131,7 @@ class UploadReceiver:
         content_type: str | None,
         storage: Storage,
         limit: int,
-        check: Callable[[UploadFields], None],
+        check: Callable[[schemas.UploadFields], None],
     ) -> None:
         self.storage = storage
         self.limit = limit
@@ -185,7 +150,8 @@ class UploadReceiver:
             },
         )
         self.fields: dict[str, str] = {}
-        self.part = _Part()
+        self.part_name = ""
+        self.part_value = bytearray()
         self.header_name = bytearray()
         self.header_value = bytearray()
         self.disposition = b""
@@ -219,7 +185,7 @@ class UploadReceiver:
                 raise Invalid("file_required", "the multipart body has no part named 'file'")
             if self.size == 0:
                 raise Invalid("empty_file", "the file is empty")
-            fields = parse_fields(self.fields)
+            fields = schemas.parse_fields(self.fields)
             self.check(fields)  # again: fields may follow the file part
             self.writer.commit()
             return ReceivedFile(
@@ -245,7 +211,8 @@ class UploadReceiver:
         self.parts += 1
         if self.parts > MAX_FIELDS + 1:
             raise Invalid("too_many_parts", f"send the file and at most {MAX_FIELDS} form fields")
-        self.part = _Part()
+        self.part_name = ""
+        self.part_value.clear()
         self.disposition = b""
 
     def _header_field(self, data: bytes, start: int, end: int) -> None:
@@ -266,13 +233,13 @@ class UploadReceiver:
         name = options.get(b"name", b"").decode("utf-8", errors="replace")
         if kind != b"form-data" or not name:
             raise Invalid("invalid_multipart", "every part needs a form-data name")
-        self.part = _Part(name=name)
+        self.part_name = name
         if name != FILE_FIELD:
             return
         if self.writer is not None:
             raise Invalid("one_file_only", "send one file per upload")
         filename = options.get(b"filename", b"").decode("utf-8", errors="replace")
-        self.check(parse_fields(self.fields))  # fields sent before the file: refuse early
+        self.check(schemas.parse_fields(self.fields))  # fields sent before the file: refuse early
         self.name = sniff.safe_name(filename)
         self.key = new_key()
         self.writer = self.storage.open_write(self.key)
@@ -290,15 +257,15 @@ class UploadReceiver:
             assert self.writer is not None
             self.writer.write(view)
             return
-        self.part.value += data[start:end]
-        if len(self.part.value) > MAX_FIELD_BYTES:
-            raise Invalid("field_too_large", f"the form field {self.part.name!r} is too long")
+        self.part_value += data[start:end]
+        if len(self.part_value) > MAX_FIELD_BYTES:
+            raise Invalid("field_too_large", f"the form field {self.part_name!r} is too long")
 
     def _part_end(self) -> None:
         if self.receiving:
             self.receiving = False
-        elif self.part.name:
-            self.fields[self.part.name] = self.part.value.decode("utf-8", errors="replace")
+        elif self.part_name:
+            self.fields[self.part_name] = self.part_value.decode("utf-8", errors="replace")
 
     def _end(self) -> None:
         self.ended = True
@@ -345,13 +312,6 @@ async def receive_upload(
 # --- recording it ---------------------------------------------------------------------------
 
 
-def _listing(
-    storage: Storage, received: ReceivedFile, limits: archive.ArchiveLimits
-) -> list[dict[str, Any]]:
-    with storage.open_read(received.key) as stream:
-        return archive.list_zip(stream, received.size, limits)
-
-
 def add_attachment(
     *,
     db: Session,
@@ -386,9 +346,7 @@ def _insert(
         request = db.get(InfoRequest, fields.request_id)
         state = request.state if request is not None and request.case_id == case.id else None
         _check_request(fields.request_id, state)
-    media_type = sniff.media_type(received.head)
-    listing = _listing(storage, received, limits) if media_type == sniff.ZIP else None
-    names = None if listing is None else [entry["name"] for entry in listing]
+    media_type, kind, listing = _describe(received, storage, limits)
     attachment = Attachment(
         case_id=case.id,
         request_id=fields.request_id,
@@ -397,9 +355,7 @@ def _insert(
         size=received.size,
         sha256=received.sha256,
         media_type=media_type,
-        kind=sniff.kind_of(
-            name=received.name, media_type=media_type, head=received.head, entry_names=names
-        ),
+        kind=kind,
         storage_key=received.key,
         listing=listing,
         internal=fields.internal,
@@ -408,7 +364,10 @@ def _insert(
     attachment.uploaded_by = actor
     db.add(attachment)
     db.flush()
-    data: dict[str, Any] = {
+    # A log (or an archive of logs) is analysed by a background job (logs.jobs): queued here,
+    # in the upload's own transaction, so that no stored log goes unanalysed.
+    log_service.queue_for_attachment(db=db, attachment=attachment, now=now)
+    data = {
         "attachment_id": attachment.id,
         "name": attachment.name,
         "size": attachment.size,
@@ -427,6 +386,22 @@ def _insert(
     )
     db.flush()
     return attachment
+
+
+def _describe(
+    received: ReceivedFile, storage: Storage, limits: archive.ArchiveLimits
+) -> tuple[str, str, list[dict[str, Any]] | None]:
+    """(media type, kind, zip listing), from the content and never from the client's word."""
+    media_type = sniff.media_type(received.head)
+    listing = None
+    if media_type == sniff.ZIP:
+        with storage.open_read(received.key) as stream:
+            listing = archive.list_zip(stream, received.size, limits)
+    names = None if listing is None else [entry["name"] for entry in listing]
+    kind = sniff.kind_of(
+        name=received.name, media_type=media_type, head=received.head, entry_names=names
+    )
+    return media_type, kind, listing
 
 
 _PENDING = "critdesk.attachment.uncommitted"

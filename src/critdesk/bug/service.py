@@ -18,6 +18,7 @@ from critdesk.bug.models import BUG_KEY_PREFIX, Bug, BugCase, BugFixPolicy
 from critdesk.case import service as cases
 from critdesk.case.models import Case
 from critdesk.errors import Conflict, Forbidden, Invalid, NotFound
+from critdesk.logs import service as log_service
 
 EDITABLE = (
     "product",
@@ -402,7 +403,7 @@ def draft_from_case(*, db: Session, case: Case, viewer: User) -> dict[str, Any]:
         "severity": case.severity,
         "public": False,
         "workaround": steps[0] if steps else None,
-        "signatures": [],
+        "signatures": log_service.top_signatures(db, case),
         "case": case.ref,
     }
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
+from critdesk.aup import service as aup
 from critdesk.auth.deps import CurrentUser
 from critdesk.auth.models import User
 from critdesk.case import schemas, service
@@ -38,6 +39,7 @@ def _detail(db: DbSession, user: User, case: Case, now: Any) -> dict[str, Any]:
 @router.post("", response_model=schemas.CaseCreated, status_code=201)
 def report_case(
     body: schemas.CaseCreate,
+    request: Request,
     response: Response,
     db: DbSession,
     user: CurrentUser,
@@ -51,13 +53,22 @@ def report_case(
         new=_new_case(body, body.channel or "web"),
         now=now,
         idempotency_key=idempotency_key,
-        rate_limit_per_minute=settings.rate_limit_cases_per_minute,
+        rate_limits=aup.case_limits(settings),
     )
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
-    # Known bugs and published articles are matched here once the bug tracker and the
-    # knowledge base exist (issues 4 and 7); until then there is nothing to suggest.
-    return _detail(db, user, case, now) | {"suggestions": []}
+    # Known issues first: the customer sees public bugs like theirs (articles join the same
+    # engine once the knowledge base exists).
+    hits = request.app.state.similar.similar(
+        db=db, viewer=user, text=f"{case.title}\n{case.description}", limit=5
+    )
+    suggestions = [
+        {"kind": h["kind"], "key": h["key"], "title": h["title"], "url": h["url"],
+         "score": h["score"], "state": h["state"], "fix_version": h["fix_version"],
+         "workaround": h["workaround"]}
+        for h in hits
+    ]
+    return _detail(db, user, case, now) | {"suggestions": suggestions}
 
 
 @router.post("/preview", response_model=schemas.CasePreviewOut)

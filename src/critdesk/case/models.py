@@ -27,6 +27,9 @@ class Case(Base):
         Index("ix_cases_queue_age", "queue_group", "severity", "package_id", "reported_at"),
         Index("ix_cases_org_id", "organisation_id", "id"),
         Index("ix_cases_org_reported", "organisation_id", "reported_at"),
+        # The SLA sweeps (sla/jobs.py) find running clocks whose warning or breach is due.
+        Index("ix_cases_sla_warn", "state", "sla_warn_at"),
+        Index("ix_cases_sla_due", "state", "sla_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +71,9 @@ class Case(Base):
     sla_met_at: Mapped[datetime | None]
     sla_business_seconds_taken: Mapped[int | None]
     sla_breached: Mapped[bool] = mapped_column(default=False)
+    # Set once by the SLA sweeps when they claim the case: each fires exactly once.
+    sla_warning_sent_at: Mapped[datetime | None]
+    sla_breach_sent_at: Mapped[datetime | None]
     redirect_target: Mapped[str | None] = mapped_column(String(30))
     redirect_message: Mapped[str | None] = mapped_column(Text)
     # {"links": [...], "third_party": "..."}: what the customer needs to follow the redirect.

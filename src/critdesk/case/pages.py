@@ -1,16 +1,18 @@
-"""Case pages: report an issue (with a live preview), the case list, a case and its actions.
+"""Case pages: the case list, the case's actions, and the form plumbing every case form shares.
 
-Each route parses the form, calls the same service function as the API and hands a plain
-context dict to its template; the ``*_context`` functions are tested without any HTML.
+The case page itself (the troubleshooting workspace) is ``case.workspace_pages``; the report
+form is ``case.report_pages``. Every form here and in the other concepts' pages follows one
+pattern: parse the form, check it with the API's own schema, call the same service function
+as the API, then back to the case with a message (``run_form``).
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -20,192 +22,89 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import FormData
 
 from critdesk.auth.models import User
-from critdesk.auth.pages import Form, PageUser, field
+from critdesk.auth.pages import Form, PageUser, field, viewer_of
 from critdesk.case import rules, schemas, service
 from critdesk.case.models import Case
 from critdesk.config import Settings
-from critdesk.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
-from critdesk.package.service import calendar_of
-from critdesk.templating import label, render, render_fragment, sentence, set_flash
+from critdesk.errors import DomainError, Invalid, NotFound
+from critdesk.templating import label, render, sentence, set_flash
 from critdesk.web import AppSettings, DbSession, Now, Pagination, encode_cursor
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 25
-IMPACT_FIELDS = ("app_unavailable", "security_vulnerability", "data_loss", "degraded")
-FIELD_MESSAGES = {
-    "title": "Give the issue a short title of 3 to 200 characters.",
-    "description": "Describe what happens, since when, and what you have tried.",
-    "environment_id": "Choose the environment where it happens.",
-    "breadth": "Say who is affected.",
-    "end_users_blocked": "Say whether end users can still complete their journeys.",
-}
 ANSWERS = {"yes": True, "no": False}
 
 
-# --- reporting --------------------------------------------------------------------------
+# --- the form plumbing shared by every case form ----------------------------------------------
 
 
-def read_report(form: FormData) -> dict[str, Any]:
-    """The report form's answers as typed, kept to fill the form again after an error."""
-    return {
-        "environment_id": field(form, "environment_id", 20),
-        "title": field(form, "title", 400),
-        "description": field(form, "description"),
-        "impact": [name for name in IMPACT_FIELDS if field(form, name)],
-        "breadth": field(form, "breadth", 40),
-        "end_users_blocked": field(form, "end_users_blocked", 5),
-        "form_key": field(form, "form_key", 64) or secrets.token_urlsafe(16),
-    }
-
-
-def parse_report(
-    values: dict[str, Any], schema: type[BaseModel] = schemas.CaseCreate
-) -> tuple[service.NewCase | None, dict[str, str]]:
-    """The answers checked by the API's own schema; returns (new case, messages per field)."""
-    environment = values["environment_id"]
-    payload: dict[str, Any] = {
-        "environment_id": int(environment)
-        if environment.isascii() and environment.isdigit() and len(environment) <= 9
-        else None,
-        "impact": {name: True for name in values["impact"]},
-        "breadth": values["breadth"] or None,
-        "end_users_blocked": ANSWERS.get(values["end_users_blocked"]),
-    }
-    if schema is schemas.CaseCreate:
-        payload |= {"title": values["title"], "description": values["description"]}
+def run_form(
+    *, db: Session, settings: Settings, to: str, run: Callable[[], str]
+) -> RedirectResponse:
+    """Runs a form's service call; back to ``to`` with its message, or with the refusal's."""
+    response = RedirectResponse(to, status_code=303)
     try:
-        body: Any = schema.model_validate(payload)
+        done = run()
+        db.flush()
+    except DomainError as refusal:
+        db.rollback()
+        set_flash(response, "error", sentence(refusal.message), secure=settings.secure_cookies)
+    except StaleDataError:
+        db.rollback()
+        message = "The case changed meanwhile; look at it again and retry."
+        set_flash(response, "error", message, secure=settings.secure_cookies)
+    else:
+        set_flash(response, "success", done, secure=settings.secure_cookies)
+    return response
+
+
+def checked(schema: type[BaseModel], body: dict[str, Any]) -> Any:
+    """The form checked by the API's own schema, so that a page accepts what the API accepts."""
+    try:
+        return schema.model_validate(body)
     except ValidationError as error:
-        messages: dict[str, str] = {}
-        for problem in error.errors():
-            name = str(problem["loc"][0]) if problem["loc"] else "form"
-            messages.setdefault(name, FIELD_MESSAGES.get(name, sentence(problem["msg"])))
-        return None, messages
-    new = service.NewCase(
-        title=getattr(body, "title", ""),
-        description=getattr(body, "description", ""),
-        environment_id=body.environment_id,
-        impact=body.impact.to_rule(),
-        breadth=body.breadth,
-        end_users_blocked=body.end_users_blocked,
-    )
-    return new, {}
+        problems = []
+        for problem in error.errors()[:3]:
+            # The innermost named field: "text" of outcomes.0.text, not "outcomes".
+            names = [str(part) for part in problem["loc"] if isinstance(part, str)]
+            problems.append(f"{label(names[-1]) if names else 'Form'}: {problem['msg']}")
+        raise Invalid("invalid_input", "; ".join(problems)) from error
 
 
-def _customer_organisation(user: User) -> Any:
-    if not user.is_customer or user.organisation is None:
-        raise Forbidden("customers_only", "issues are reported by a customer's named contacts")
-    return user.organisation
+def lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def preview_context(
-    *, db: Session, user: User, values: dict[str, Any], now: datetime
-) -> dict[str, Any] | None:
-    """What intake would decide for the answers so far; None until enough is answered."""
-    new, _errors = parse_report(values, schemas.CasePreviewIn)
-    organisation = _customer_organisation(user)
-    if new is None or not organisation.package.desk_access:
+def page_zone(user: User) -> str:
+    """The zone the viewer's pages show times in, and so the one their time inputs mean."""
+    return str(viewer_of(user)["timezone"])
+
+
+def local_datetime(text: str, zone: str, what: str) -> datetime | None:
+    """A ``datetime-local`` input ("2026-11-25T14:30") read as a time in ``zone``."""
+    text = text.strip()
+    if not text:
         return None
     try:
-        environment = service.own_environment(db, user, new.environment_id)
-    except Invalid:
-        return None
-    decision = service.preview(
-        package=organisation.package, environment=environment, new=new, now=now
-    )
-    return decision | {"environment": environment.name, "production": environment.production}
+        naive = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise Invalid("invalid_time", f"{what}: enter a date and a time") from error
+    if naive.tzinfo is not None:
+        return naive
+    tz = ZoneInfo(zone)
+    local = naive.replace(tzinfo=tz)
+    # A time in the hour skipped when the clocks go forward does not exist: refuse, not guess.
+    if local.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise Invalid(
+            "nonexistent_time",
+            f"{what}: {naive:%d %b %H:%M} does not exist in {zone} (the clocks go forward)",
+        )
+    return local
 
 
-def report_context(
-    *,
-    db: Session,
-    user: User,
-    values: dict[str, Any] | None,
-    errors: dict[str, str],
-    now: datetime,
-) -> dict[str, Any]:
-    organisation = _customer_organisation(user)
-    package = organisation.package
-    environments = [
-        {"id": e.id, "name": e.name, "type": e.type, "production": e.production}
-        for e in organisation.environments
-    ]
-    if values is None:
-        values = read_report(FormData())
-        if len(environments) == 1:
-            values["environment_id"] = str(environments[0]["id"])
-    no_access = None
-    try:
-        service.check_entitlement(package, "web")
-    except Forbidden as refusal:
-        no_access = {
-            "message": refusal.message,
-            "channels": list(package.channels),
-            "phone": package.phone_number,
-        }
-    return {
-        "page_title": "Report a critical issue",
-        "organisation": organisation.name,
-        "package": {
-            "name": package.name,
-            "hours": calendar_of(package).describe() if package.desk_access else None,
-            "phone": package.phone_number,
-        },
-        "environments": environments,
-        "impacts": IMPACT_FIELDS,
-        "breadths": rules.BREADTHS,
-        "values": values,
-        "errors": errors,
-        "no_access": no_access,
-        "preview": None if no_access else preview_context(db=db, user=user, values=values, now=now),
-    }
-
-
-@router.get("/cases/new")
-def report_form(request: Request, db: DbSession, user: PageUser, now: Now) -> HTMLResponse:
-    context = report_context(db=db, user=user, values=None, errors={}, now=now)
-    return render(request, "case/new.html", context)
-
-
-@router.post("/cases/new/preview")
-def report_preview(
-    request: Request, db: DbSession, user: PageUser, now: Now, form: Form
-) -> HTMLResponse:
-    preview = preview_context(db=db, user=user, values=read_report(form), now=now)
-    return render_fragment(request, "case/_preview.html", {"preview": preview})
-
-
-@router.post("/cases/new", response_model=None)
-def report_submit(
-    request: Request, db: DbSession, user: PageUser, now: Now, settings: AppSettings, form: Form
-) -> HTMLResponse | RedirectResponse:
-    service.check_entitlement(_customer_organisation(user).package, "web")
-    values = read_report(form)
-    new, errors = parse_report(values)
-    status_code = 422
-    if new is not None:
-        try:
-            case, _created = service.report_case(
-                db=db,
-                reporter=user,
-                new=new,
-                now=now,
-                idempotency_key=f"web:{values['form_key']}",
-                rate_limit_per_minute=settings.rate_limit_cases_per_minute,
-            )
-        except (Invalid, RateLimited) as refusal:
-            db.rollback()
-            key = "environment_id" if refusal.code == "unknown_environment" else "form"
-            errors[key] = sentence(refusal.message)
-            status_code = refusal.status_code
-        else:
-            response = RedirectResponse(f"/cases/{case.ref}", status_code=303)
-            message = f"{case.ref} reported: an engineer will start investigating it."
-            set_flash(response, "success", message, secure=settings.secure_cookies)
-            return response
-    context = report_context(db=db, user=user, values=values, errors=errors, now=now)
-    return render(request, "case/new.html", context, status_code=status_code)
+def case_path(case: Case, section: str = "") -> str:
+    return f"/cases/{case.ref}" + (f"#{section}" if section else "")
 
 
 # --- the case list ----------------------------------------------------------------------
@@ -254,7 +153,7 @@ def case_list(
     return render(request, "case/list.html", context)
 
 
-# --- one case ---------------------------------------------------------------------------
+# --- the timeline as people read it ---------------------------------------------------------
 
 EVENT_LABELS = {
     "reported": "reported the issue",
@@ -267,7 +166,61 @@ EVENT_LABELS = {
     "reopened": "reopened the case",
     "resolution_confirmed": "confirmed the resolution",
     "root_cause_recorded": "recorded the root cause",
+    "info_requested": "asked the customer",
+    "info_request_answered": "answered an info request",
+    "info_request_cancelled": "cancelled an info request",
+    "info_request_reminder": "sent a reminder",
+    "info_requests_cancelled": "cancelled the open info requests",
+    "comment": "commented",
+    "attachment_added": "attached a file",
+    "screen_share_proposed": "proposed a screen-sharing session",
+    "screen_share_accepted": "accepted a screen-sharing slot",
+    "screen_share_notes": "recorded the screen-sharing notes",
+    "screen_share_cancelled": "cancelled a screen-sharing session",
+    "cloud_access_opened": "opened cloud access",
+    "cloud_access_revoked": "revoked cloud access",
+    "cloud_access_expired": "cloud access expired",
+    "bug_linked": "linked a bug report",
+    "bug_unlinked": "unlinked a bug report",
+    "bug_fixed": "a linked bug was fixed",
+    "bug_released": "a linked bug's fix was released",
 }
+# Ids and lists the case page shows in their own panels; the timeline leaves them out.
+QUIET_DETAILS = frozenset(
+    {"attachment_id", "attachment_ids", "request_id", "screen_share", "cloud_access", "slots"}
+)
+TIME_DETAILS = frozenset({"expires_at", "start", "end"})
+
+
+def _detail(key: str, value: Any) -> dict[str, Any] | None:
+    if key in QUIET_DETAILS or value in (None, [], {}):
+        return None
+    if key == "request" and isinstance(value, dict):
+        return {"field": key, "value": f"{label(value.get('kind', ''))} request"}
+    if key == "evidence" and isinstance(value, list):
+        return {"field": key, "value": f"{len(value)} item{'s' if len(value) != 1 else ''}"}
+    if key in TIME_DETAILS and isinstance(value, str):
+        try:
+            return {"field": key, "at": datetime.fromisoformat(value)}
+        except ValueError:
+            return {"field": key, "value": value}
+    if isinstance(value, bool):
+        return {"field": key, "value": "yes" if value else "no"}
+    if key == "size" and isinstance(value, int):
+        return {"field": key, "value": human_size(value)}
+    return {"field": key, "value": value}
+
+
+def human_size(size: int) -> str:
+    """ "512 bytes", "12.3 KB", "1.5 GB" (powers of 1024, as file managers show them)."""
+    if size < 1024:
+        return f"{size} bytes"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1024
+        if value < 1024 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"
 
 
 def describe_event(event: dict[str, Any]) -> dict[str, Any]:
@@ -281,14 +234,17 @@ def describe_event(event: dict[str, Any]) -> dict[str, Any]:
             details.append({"field": "sla", "value": value.get("status"), "seconds": taken})
         elif key == "outcomes" and isinstance(value, list):
             details.extend({"field": "outcome", "value": o} for o in value)
-        else:
-            details.append({"field": key, "value": value})
+        elif (detail := _detail(key, value)) is not None:
+            details.append(detail)
     actor = event["actor"]
+    what = EVENT_LABELS.get(event["kind"], event["kind"].replace("_", " "))
+    if event["kind"] == "comment" and event["internal"]:
+        what = "wrote an internal note"
     return {
         "at": event["at"],
         "kind": event["kind"],
         "actor": actor["name"] if actor else "critdesk",
-        "what": EVENT_LABELS.get(event["kind"], event["kind"].replace("_", " ")),
+        "what": what,
         "message": event["message"],
         "internal": event["internal"],
         "changes": changes,
@@ -310,46 +266,13 @@ def available_actions(viewer: User, case: Case) -> dict[str, bool]:
         "assign_other": viewer.role in ("lead", "admin") and allowed("assign"),
         "start_investigation": handler and allowed("start_investigation"),
         "assess": handler and allowed("assess"),
+        "root_cause": handler and allowed("record_root_cause"),
         "redirect": handler and allowed("redirect"),
         "resolve": handler and allowed("resolve"),
         "close": party and allowed("close"),
         "confirm": viewer.is_customer and party and allowed("confirm"),
         "reopen": party and allowed("reopen"),
     }
-
-
-def detail_context(*, db: Session, viewer: User, case: Case, now: datetime) -> dict[str, Any]:
-    events = service.timeline(db=db, viewer=viewer, case=case)
-    view = schemas.detail_view(case, events, now)
-    actions = available_actions(viewer, case)
-    engineers = (
-        [{"email": u.email, "name": u.name} for u in service.assignable_engineers(db=db)]
-        if actions["assign_other"]
-        else []
-    )
-    return {
-        "page_title": f"{case.ref} · {case.title}",
-        "case": view,
-        "package": case.package.name,
-        "timeline": [describe_event(e) for e in view["timeline"]],
-        "actions": actions,
-        "any_action": any(actions.values()),
-        "engineers": engineers,
-        "severities": rules.SEVERITIES,
-        "redirect_targets": rules.REDIRECT_TARGETS,
-        "outcome_types": service.OUTCOME_TYPES,
-        "is_handler": viewer.role in service.HANDLER_ROLES,
-    }
-
-
-@router.get("/cases/{ref}")
-def case_detail(
-    request: Request, ref: str, db: DbSession, user: PageUser, now: Now
-) -> HTMLResponse:
-    case = service.get_case(db=db, viewer=user, ref=ref)
-    return render(
-        request, "case/detail.html", detail_context(db=db, viewer=user, case=case, now=now)
-    )
 
 
 # --- actions: each runs the API's service function, then back to the case with a message --
@@ -365,25 +288,8 @@ class ActionInput:
     settings: Settings
 
 
-def _checked(schema: type[BaseModel], body: dict[str, Any]) -> Any:
-    """The form checked by the API's own schema, so that a page accepts what the API accepts."""
-    try:
-        return schema.model_validate(body)
-    except ValidationError as error:
-        problems = []
-        for problem in error.errors()[:3]:
-            # The innermost named field: "text" of outcomes.0.text, not "outcomes".
-            names = [str(part) for part in problem["loc"] if isinstance(part, str)]
-            problems.append(f"{label(names[-1]) if names else 'Form'}: {problem['msg']}")
-        raise Invalid("invalid_input", "; ".join(problems)) from error
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
 def _assign(a: ActionInput) -> Case:
-    body = _checked(schemas.AssignIn, {"engineer": field(a.form, "engineer", 254) or a.user.email})
+    body = checked(schemas.AssignIn, {"engineer": field(a.form, "engineer", 254) or a.user.email})
     return service.assign(
         db=a.db, case=a.case, engineer_email=body.engineer, actor=a.user, now=a.now
     )
@@ -394,7 +300,7 @@ def _start_investigation(a: ActionInput) -> Case:
 
 
 def _assess(a: ActionInput) -> Case:
-    body = _checked(
+    body = checked(
         schemas.AssessIn,
         {"severity": field(a.form, "severity", 4), "reason": field(a.form, "reason")},
     )
@@ -404,13 +310,18 @@ def _assess(a: ActionInput) -> Case:
 
 
 def _redirect(a: ActionInput) -> Case:
-    body = _checked(
+    target = field(a.form, "target", 40)
+    # Only the chosen target's own fields count: links left typed under "Documentation"
+    # before switching to the Forum are not sent along.
+    body = checked(
         schemas.RedirectIn,
         {
-            "target": field(a.form, "target", 40),
+            "target": target,
             "message": field(a.form, "message"),
-            "links": _lines(field(a.form, "links", 20_000)),
-            "third_party": field(a.form, "third_party", 200) or None,
+            "links": lines(field(a.form, "links", 20_000)) if target == "documentation" else [],
+            "third_party": (field(a.form, "third_party", 200) or None)
+            if target == "third_party_support"
+            else None,
         },
     )
     return service.redirect(
@@ -425,15 +336,72 @@ def _redirect(a: ActionInput) -> Case:
     )
 
 
+# The resolve form's one text box per outcome; any of them, at least one.
+OUTCOME_FIELDS = (
+    ("resolution_advised", "advice"),
+    ("workaround_provided", "workaround"),
+    ("bug_reported", "bug_text"),
+)
+
+
+def read_outcomes(form: FormData) -> list[dict[str, Any]]:
+    outcomes = []
+    for kind, name in OUTCOME_FIELDS:
+        text = field(form, name).strip()
+        link = field(form, "bug_link", 500).strip() if kind == "bug_reported" else ""
+        if not (text or link):
+            continue
+        if not text:
+            raise Invalid("outcome_text_required", f"{label(kind)}: write what the customer reads")
+        outcomes.append({"type": kind, "text": text} | ({"link": link} if link else {}))
+    if not outcomes:
+        raise Invalid(
+            "outcome_required",
+            "write at least one outcome: resolution advice, a workaround or a bug report",
+        )
+    return outcomes
+
+
 def _resolve(a: ActionInput) -> Case:
-    outcome = {
-        "type": field(a.form, "outcome_type", 40),
-        "text": field(a.form, "outcome_text"),
-        "link": field(a.form, "outcome_link", 500) or None,
-    }
-    body = _checked(schemas.ResolveIn, {"outcomes": [outcome]})
+    body = checked(schemas.ResolveIn, {"outcomes": read_outcomes(a.form)})
     outcomes = [o.model_dump(exclude_none=True) for o in body.outcomes]
     return service.resolve(db=a.db, case=a.case, outcomes=outcomes, actor=a.user, now=a.now)
+
+
+def read_evidence(form: FormData) -> list[dict[str, Any]]:
+    """The ticked evidence: ``attachment:12`` and ``comment:34`` checkboxes."""
+    evidence = []
+    for value in form.getlist("evidence")[:50]:
+        kind, _, ident = str(value).partition(":")
+        if kind not in ("attachment", "comment") or not (ident.isdigit() and len(ident) < 19):
+            raise Invalid("invalid_evidence", "evidence is a file or a comment of this case")
+        evidence.append({"type": kind, "id": int(ident)})
+    return evidence
+
+
+def _root_cause(a: ActionInput) -> Case:
+    defect = ANSWERS.get(field(a.form, "product_defect", 5))
+    if defect is None:
+        raise Invalid("product_defect_required", "say whether it is a defect in the product")
+    body = checked(
+        schemas.RootCauseIn,
+        {
+            "category": field(a.form, "category", 40),
+            "summary": field(a.form, "summary"),
+            "product_defect": defect,
+            "evidence": read_evidence(a.form),
+        },
+    )
+    return service.record_root_cause(
+        db=a.db,
+        case=a.case,
+        actor=a.user,
+        category=body.category,
+        summary=body.summary,
+        product_defect=body.product_defect,
+        evidence=[e.model_dump() for e in body.evidence],
+        now=a.now,
+    )
 
 
 def _close(a: ActionInput) -> Case:
@@ -445,7 +413,7 @@ def _confirm(a: ActionInput) -> Case:
 
 
 def _reopen(a: ActionInput) -> Case:
-    body = _checked(schemas.ReopenIn, {"reason": field(a.form, "reason", 5000)})
+    body = checked(schemas.ReopenIn, {"reason": field(a.form, "reason", 5000)})
     window = timedelta(days=a.settings.reopen_window_days)
     return service.reopen(
         db=a.db, case=a.case, actor=a.user, now=a.now, reason=body.reason, window=window
@@ -459,6 +427,7 @@ ACTIONS: dict[str, tuple[Callable[[ActionInput], Case], str]] = {
         "Investigation started: the SLA clock has stopped.",
     ),
     "assess": (_assess, "Severity assessed."),
+    "root_cause": (_root_cause, "Root cause recorded."),
     "redirect": (_redirect, "Case redirected; the customer sees where to go."),
     "resolve": (_resolve, "Case resolved."),
     "close": (_close, "Case closed."),
@@ -481,17 +450,10 @@ def case_action(
         raise NotFound("action")
     run, done = ACTIONS[action]
     case = service.get_case(db=db, viewer=user, ref=ref)
-    response = RedirectResponse(f"/cases/{case.ref}", status_code=303)
-    try:
-        run(ActionInput(db, case, user, now, form, settings))
-        db.flush()
-    except DomainError as refusal:
-        db.rollback()
-        set_flash(response, "error", sentence(refusal.message), secure=settings.secure_cookies)
-    except StaleDataError:
-        db.rollback()
-        message = "The case changed meanwhile; look at it again and retry."
-        set_flash(response, "error", message, secure=settings.secure_cookies)
-    else:
-        set_flash(response, "success", done, secure=settings.secure_cookies)
-    return response
+    action_input = ActionInput(db, case, user, now, form, settings)
+
+    def act() -> str:
+        run(action_input)
+        return done
+
+    return run_form(db=db, settings=settings, to=case_path(case), run=act)

@@ -212,10 +212,13 @@ class CaseDetail(CaseSummary):
 
 class Suggestion(BaseModel):
     kind: Literal["bug", "article"]
-    id: int
+    key: str
     title: str
     url: str
     score: float
+    state: str | None = None
+    fix_version: str | None = None
+    workaround: str | None = None
 
 
 class CaseCreated(CaseDetail):

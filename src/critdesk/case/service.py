@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, select, update
+from sqlalchemy import Integer, Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from critdesk.audit import service as audit
+from critdesk.aup import service as aup
 from critdesk.auth.models import User
 from critdesk.case import rules
 from critdesk.case.models import REF_PREFIX, Case, CaseEvent, IdempotencyKey
-from critdesk.errors import Conflict, Forbidden, Invalid, NotFound, RateLimited
+from critdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from critdesk.organisation.models import Environment, Organisation
 from critdesk.package.models import SupportPackage
 from critdesk.package.service import calendar_of
@@ -115,24 +116,6 @@ def _replayed(db: Session, user: User, key: str, request_hash: str) -> Case | No
     return load_case(db, row.case_id)
 
 
-def _check_rate(db: Session, organisation_id: int, now: datetime, per_minute: int) -> None:
-    if per_minute <= 0:
-        return
-    recent = db.scalar(
-        select(func.count())
-        .select_from(Case)
-        .where(
-            Case.organisation_id == organisation_id, Case.reported_at > now - timedelta(minutes=1)
-        )
-    )
-    if recent is not None and recent >= per_minute:
-        raise RateLimited(
-            f"your organisation reported {recent} cases in the last minute "
-            f"(limit {per_minute}); please wait before reporting another",
-            retry_after=60,
-        )
-
-
 def preview(
     *, package: SupportPackage, environment: Environment, new: NewCase, now: datetime
 ) -> dict[str, Any]:
@@ -179,9 +162,14 @@ def report_case(
     new: NewCase,
     now: datetime,
     idempotency_key: str | None = None,
-    rate_limit_per_minute: int = 0,
+    rate_limits: aup.RateLimits = aup.NO_LIMITS,
+    recorded_by: User | None = None,
 ) -> tuple[Case, bool]:
-    """Opens a case; returns (case, created). A replayed Idempotency-Key returns the first case."""
+    """Opens a case; returns (case, created). A replayed Idempotency-Key returns the first case.
+
+    ``rate_limits`` (Acceptable Use) are checked and counted with the case; ``recorded_by`` is
+    the engineer who took the report on the reporter's behalf (a phone call).
+    """
     if not reporter.is_customer or reporter.organisation is None:
         raise Forbidden("customers_only", "cases are reported by a customer's named contacts")
     package = reporter.organisation.package
@@ -192,11 +180,11 @@ def report_case(
         if existing is not None:
             return existing, False
     environment = own_environment(db, reporter, new.environment_id)
-    _check_rate(db, reporter.organisation_id or 0, now, rate_limit_per_minute)
     try:
         # Only a keyed request has a race to recover from (below), so only it needs a savepoint.
         with db.begin_nested() if idempotency_key is not None else nullcontext():
-            case = _insert_case(db, reporter, package, environment, new, now)
+            aup.admit(db=db, limits=rate_limits, user=reporter, now=now)
+            case = _insert_case(db, reporter, package, environment, new, now, recorded_by)
             if idempotency_key is not None:
                 db.add(
                     IdempotencyKey(
@@ -226,6 +214,7 @@ def _insert_case(
     environment: Environment,
     new: NewCase,
     now: datetime,
+    recorded_by: User | None = None,
 ) -> Case:
     decision = preview(package=package, environment=environment, new=new, now=now)
     clock = sla.start_clock(
@@ -280,7 +269,8 @@ def _insert_case(
             "channel": new.channel,
             "severity": case.severity,
             "qualification": case.qualification,
-        },
+        }
+        | ({"recorded_by": recorded_by.email} if recorded_by is not None else {}),
     )
     return case
 
@@ -307,6 +297,10 @@ def _event(
     )
     event.actor = actor
     db.add(event)
+    # Notifications go to the outbox in this same transaction (imported here: no cycle).
+    from critdesk.notification.service import on_case_event
+
+    on_case_event(db, case, event)
     audit.record(
         db=db,
         at=now,
@@ -433,8 +427,11 @@ def list_cases(
     if filters.open_only:
         query = query.where(Case.state.in_(rules.OPEN_STATES))
     if filters.text:
-        pattern = f"%{filters.text.lower()}%"
-        query = query.where(func.lower(Case.title).like(pattern))
+        # ILIKE on the column itself (SQLite gets lower() on both sides): PostgreSQL has
+        # statistics for the column, not for lower(title), and without them it guessed that
+        # almost no case matches, so it read and sorted the whole table instead of walking the
+        # newest cases until a page is full (100 ms instead of 3 ms at 100,000 cases).
+        query = query.where(Case.title.ilike(f"%{filters.text}%"))
     if before_id is not None:
         query = query.where(Case.id < before_id)
     # The page size is written into the SQL when it runs, not bound: PostgreSQL plans a bound

@@ -14,6 +14,8 @@ from critdesk.migration import upgrade
 from critdesk.organisation.models import Organisation
 from critdesk.package import service as packages
 
+WORKER_HEALTHCHECK_SECONDS = 30
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -42,6 +44,10 @@ def serve(host: str, port: int, workers: int, migrate: bool | None, access_log: 
         access_log=access_log,
         proxy_headers=True,
         log_level="info",
+        # The supervisor restarts a worker that does not answer its ping in time. Uvicorn's
+        # 5 s is shorter than a worker's start (spawn, then importing the app) takes on a
+        # loaded 2-core machine, where workers were killed and respawned in a loop.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 

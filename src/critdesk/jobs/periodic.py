@@ -1,26 +1,37 @@
-"""The periodic sweeps and the embedded runner that calls them inside ``critdesk serve``.
+"""The periodic sweeps, the outbox drain, and the embedded runner that calls them inside
+``critdesk serve``.
 
 Each sweep finds what is due from columns (no sleeping timers), claims every row with a
-conditional update and acts once, so any number of runners may call it at the same time.
+conditional update and acts once, so any number of runners — embedded runners in several
+server processes, procrastinate workers (jobs/worker.py) — may call them at the same time.
+These functions are the jobs; the runners only decide when to call them.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from critdesk.adapters.smtp import Mailer, mailer_from_url
+from critdesk.adapters.webhook import HttpxWebhookSender, WebhookSender
 from critdesk.case.service import close_unconfirmed
 from critdesk.cloudaccess.service import record_expiries
 from critdesk.config import Settings
 from critdesk.db import Database
+from critdesk.logs import jobs as log_jobs
+from critdesk.notification.jobs import Delivered, Transports, deliver_until_idle
 from critdesk.request.service import remind_overdue
+from critdesk.sla import jobs as sla_jobs
 
 log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -43,13 +54,51 @@ SWEEPS = (
             db=db, now=now, window=timedelta(days=s.reopen_window_days)
         ),
     ),
+    # Last: it streams whole files (its own short transactions; the session is unused).
+    Sweep("log_analysis", lambda db, now, s: log_jobs.sweep(db, now, s)),
 )
+# Breaches first: a case found past both its warning and its breach gets only the breach.
+SLA_SWEEPS = (
+    Sweep("sla_breaches", lambda db, now, s: sla_jobs.sweep_breaches(db=db, now=now)),
+    Sweep("sla_warnings", lambda db, now, s: sla_jobs.sweep_warnings(db=db, now=now)),
+)
+
+
+def run_sla_sweeps(database: Database, settings: Settings, now: datetime) -> dict[str, int]:
+    """Every due SLA warning and breach, one committed batch at a time until none is left.
+
+    On PostgreSQL two loops claim batches side by side (SKIP LOCKED keeps them apart), so one
+    batch's database work overlaps the next one's Python; SQLite has one writer anyway."""
+    loops = 1 if database.engine.dialect.name == "sqlite" else 2
+    done: dict[str, int] = {}
+    for sweep in SLA_SWEEPS:
+        if loops == 1:
+            done[sweep.name] = _drain(sweep, database, settings, now)
+            continue
+        with ThreadPoolExecutor(loops, thread_name_prefix="critdesk-sla") as pool:
+            running = [pool.submit(_drain, sweep, database, settings, now) for _ in range(loops)]
+            done[sweep.name] = sum(future.result() for future in running)
+    return done
+
+
+def _drain(sweep: Sweep, database: Database, settings: Settings, now: datetime) -> int:
+    claimed_in_all = 0
+    try:
+        while True:
+            with database.session() as session:
+                claimed = sweep.run(session, now, settings)
+            claimed_in_all += claimed
+            if claimed < sla_jobs.BATCH:
+                return claimed_in_all
+    except Exception:
+        log.exception("sweep %s failed; retrying on the next pass", sweep.name)
+        return claimed_in_all
 
 
 def run_sweeps(database: Database, settings: Settings, now: datetime) -> dict[str, int]:
     """One pass of every sweep, each in its own unit of work; a failing sweep does not stop
     the others and is retried on the next pass."""
-    done: dict[str, int] = {}
+    done = run_sla_sweeps(database, settings, now)
     for sweep in SWEEPS:
         try:
             with database.session() as session:
@@ -59,16 +108,77 @@ def run_sweeps(database: Database, settings: Settings, now: datetime) -> dict[st
     return done
 
 
+def transports_from(
+    settings: Settings, *, mailer: Mailer | None = None, webhooks: WebhookSender | None = None
+) -> Transports:
+    return Transports(
+        mailer or mailer_from_url(settings.smtp_url, timeout=settings.smtp_timeout_seconds),
+        webhooks or HttpxWebhookSender(timeout=settings.webhook_timeout_seconds),
+    )
+
+
+def deliver(
+    database: Database,
+    settings: Settings,
+    transports: Transports,
+    clock: Clock,
+    budget_seconds: float = 60.0,
+) -> Delivered:
+    """Drains the outbox: every due row, batch after batch, within the time budget."""
+    try:
+        return deliver_until_idle(
+            database=database,
+            settings=settings,
+            transports=transports,
+            clock=clock,
+            budget_seconds=budget_seconds,
+        )
+    except Exception:
+        log.exception("outbox delivery failed; retrying on the next pass")
+        return Delivered()
+
+
+@dataclass
+class _Schedule:
+    every: float
+    run: Callable[[], object]
+    last: float = field(default=-1e18)
+
+
 class EmbeddedRunner:
-    """Runs the sweeps every ``interval`` seconds in a daemon thread of the server process."""
+    """Runs the jobs in a daemon thread of the server process: the SLA sweeps every
+    ``sla_sweep_seconds``, the other sweeps every ``interval`` seconds, and the outbox drain
+    every ``outbox_poll_seconds`` and right after each SLA sweep (so a breach goes out at once).
+    """
 
     def __init__(
-        self, database: Database, settings: Settings, clock: Callable[[], datetime], interval: float
+        self,
+        database: Database,
+        settings: Settings,
+        clock: Clock,
+        interval: float,
+        *,
+        mailer: Mailer | None = None,
+        webhooks: WebhookSender | None = None,
     ) -> None:
         self.database, self.settings, self.clock = database, settings, clock
-        self.interval = interval
+        self.transports = transports_from(settings, mailer=mailer, webhooks=webhooks)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="critdesk-sweeps", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="critdesk-jobs", daemon=True)
+        budget = max(settings.outbox_poll_seconds, 5.0)
+        self._schedules = [
+            _Schedule(settings.sla_sweep_seconds, self._sla_then_deliver),
+            _Schedule(interval, lambda: run_sweeps(database, settings, clock())),
+            _Schedule(
+                settings.outbox_poll_seconds,
+                lambda: deliver(database, settings, self.transports, clock, budget),
+            ),
+        ]
+        self.tick = min(s.every for s in self._schedules)
+
+    def _sla_then_deliver(self) -> None:
+        run_sla_sweeps(self.database, self.settings, self.clock())
+        deliver(self.database, self.settings, self.transports, self.clock)
 
     def start(self) -> None:
         self._thread.start()
@@ -76,7 +186,16 @@ class EmbeddedRunner:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+        self.transports.close()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            run_sweeps(self.database, self.settings, self.clock())
+        while not self._stop.wait(self.tick):
+            for schedule in self._schedules:
+                if self._stop.is_set():
+                    return
+                if time.monotonic() - schedule.last >= schedule.every:
+                    schedule.last = time.monotonic()
+                    try:
+                        schedule.run()
+                    except Exception:
+                        log.exception("embedded job failed; retrying on the next pass")

@@ -16,20 +16,27 @@ mean length are baked into every weight. So:
   plus delta meanwhile, and documents added during the merge stay in the delta.
 
 Documents are identified by a *docno* chosen by the caller: one per version, never reused.
-A query's weight per term is its count in the query (as bm25s does), and scoring is a
-weighted ``bincount`` over the postings of the query's terms.
+A query's weight per term is its count in the query (as bm25s does); scoring sums the query
+terms' columns of the main index's weight matrix (scipy, in C) and a ``bincount`` over the
+delta's postings.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import bm25s
 import numpy as np
+from scipy import sparse
 
 MIN_DELTA_LIMIT = 1000
+MAX_QUERY_TERMS = 10_000
+# Lucene's idf of a term found in half of the documents.
+COMMON_IDF = float(np.log(2.0))
 DELTA_SHARE = 0.02
 
 
@@ -44,10 +51,17 @@ class _Main:
     idf: np.ndarray  # per term id < len(idf)
     n_docs: int
     avg_len: float
+    last_docno: int
 
     @property
     def n_terms(self) -> int:
         return len(self.indptr) - 1
+
+    @cached_property
+    def matrix(self) -> sparse.csc_matrix:
+        return sparse.csc_matrix(
+            (self.data, self.indices, self.indptr), shape=(self.n_docs, self.n_terms)
+        )
 
 
 _EMPTY_MAIN = _Main(
@@ -58,6 +72,7 @@ _EMPTY_MAIN = _Main(
     idf=np.zeros(0, np.float32),
     n_docs=0,
     avg_len=1.0,
+    last_docno=-1,
 )
 
 
@@ -72,10 +87,21 @@ class _Delta:
 
 
 class LexicalIndex:
-    def __init__(self, *, k1: float = 1.2, b: float = 0.75, background_merge: bool = True):
+    def __init__(
+        self,
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+        max_query_terms: int = MAX_QUERY_TERMS,
+        background_merge: bool = True,
+    ):
         self.k1 = k1
         self.b = b
+        self.max_query_terms = max_query_terms
+        self.drop_common = True
         self.background_merge = background_merge
+        # Off while bulk loading: one merge at the end instead of one per delta's worth.
+        self.auto_merge = True
         self._vocab: dict[str, int] = {}
         # docno → (term ids, counts) of every live version; the source of every rebuild.
         self._docs: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -83,6 +109,7 @@ class LexicalIndex:
         self._in_main: set[int] = set()
         self._delta_docnos: list[int] = []
         self._delta: _Delta | None = None
+        self._delta_idf = np.zeros(0, np.float32)
         self._lock = threading.RLock()
         self._merging: threading.Thread | None = None
 
@@ -96,7 +123,7 @@ class LexicalIndex:
                 self._delta_docnos.append(docno)
             self._delta = None
             pending = len(self._delta_docnos)
-        if pending > self.delta_limit:
+        if self.auto_merge and pending > self.delta_limit:
             if self.background_merge and pending < self.delta_limit * 4:
                 self._merge_in_background()
             else:
@@ -136,10 +163,13 @@ class LexicalIndex:
             self._merging.start()
 
     def _encode(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(term ids, counts) of a document, adding its new terms to the vocabulary."""
+        counts = Counter(terms)
         vocab = self._vocab
-        ids = np.fromiter((vocab.setdefault(t, len(vocab)) for t in terms), np.int32, len(terms))
-        unique, counts = np.unique(ids, return_counts=True)
-        return unique.astype(np.int32), counts.astype(np.float32)
+        for term in [t for t in counts if t not in vocab]:
+            vocab[term] = len(vocab)
+        ids = np.fromiter(map(vocab.__getitem__, counts), np.int32, len(counts))
+        return ids, np.fromiter(counts.values(), np.float32, len(counts))
 
     def _build(self, docs: Sequence[tuple[int, tuple[np.ndarray, np.ndarray]]]) -> _Main:
         if not docs:
@@ -153,8 +183,10 @@ class LexicalIndex:
         indptr = np.asarray(scores["indptr"], dtype=np.int64)
         df = np.diff(indptr).astype(np.float64)
         n_docs = len(docs)
+        docnos = np.fromiter((d for d, _ in docs), np.int64, n_docs)
         return _Main(
-            docnos=np.fromiter((d for d, _ in docs), np.int64, n_docs),
+            docnos=docnos,
+            last_docno=int(docnos.max()),
             data=np.asarray(scores["data"], dtype=np.float32),
             indices=np.asarray(scores["indices"], dtype=np.int32),
             indptr=indptr,
@@ -172,58 +204,96 @@ class LexicalIndex:
         with self._lock:
             main = self._main
             delta = self._delta_or_build(main)
-            query = self._query(terms)
+            query = self._query(terms, main)
         if query is None:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         ids, weights = query
-        docnos, scores = self._score_main(main, ids, weights)
+        docnos, scores = self._score_main(main, ids, weights, alive, depth)
         if len(delta.docnos):
             more_docnos, more_scores = _score_delta(main, delta, ids, weights, self._delta_idf)
-            docnos = np.concatenate([docnos, more_docnos])
-            scores = np.concatenate([scores, more_scores])
-        keep = (scores > 0) & alive[docnos]
-        docnos, scores = docnos[keep], scores[keep]
-        if len(scores) > depth:
-            top = np.argpartition(-scores, depth - 1)[:depth]
-            docnos, scores = docnos[top], scores[top]
-        # Ties go to the newer document (a higher docno), deterministically.
-        order = np.lexsort((-docnos, -scores))
-        return docnos[order], scores[order]
+            # Documents added after the caller computed ``alive`` are beyond it: not visible.
+            visible = more_docnos < len(alive)
+            more_docnos, more_scores = more_docnos[visible], more_scores[visible]
+            visible = alive[more_docnos]
+            docnos = np.concatenate([docnos, more_docnos[visible]])
+            scores = np.concatenate([scores, more_scores[visible]])
+        return _top(docnos, scores, depth)
 
-    def _query(self, terms: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
-        ids = [self._vocab[t] for t in terms if t in self._vocab]
+    def _query(self, terms: list[str], main: _Main) -> tuple[np.ndarray, np.ndarray] | None:
+        """The query's term ids and weights (counts): its ``max_query_terms`` best by idf × count.
+
+        A long query (a whole bug report) holds a hundred distinct terms; the commonest of them
+        cost the most postings to read and move the ranking least (Lucene's MoreLikeThis keeps
+        25 terms for the same reason).
+        """
+        vocab = self._vocab
+        ids = [vocab[t] for t in terms if t in vocab]
         if not ids:
             return None
         unique, counts = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
+        idf = self._delta_idf if len(self._delta_idf) else main.idf
+        known = unique < len(idf)
+        weight = np.where(known, idf[np.where(known, unique, 0)], idf.max(initial=1.0))
+        if self.drop_common:
+            # Robertson-Sparck Jones: a term in more than half the documents weighs <= 0, no
+            # evidence, yet it has the longest postings (Lucene's idf keeps it just above 0).
+            informative = weight > COMMON_IDF
+            if informative.any():
+                unique, counts, weight = (
+                    unique[informative],
+                    counts[informative],
+                    weight[informative],
+                )
+        if len(unique) > self.max_query_terms:
+            keep = np.argsort(-(weight * counts), kind="stable")[: self.max_query_terms]
+            unique, counts = unique[keep], counts[keep]
         return unique, counts.astype(np.float32)
 
     @staticmethod
     def _score_main(
-        main: _Main, ids: np.ndarray, weights: np.ndarray
+        main: _Main, ids: np.ndarray, weights: np.ndarray, alive: np.ndarray, depth: int
     ) -> tuple[np.ndarray, np.ndarray]:
         known = ids < main.n_terms
-        ids, weights = ids[known], weights[known]
-        starts, ends = main.indptr[ids], main.indptr[ids + 1]
-        if not len(ids) or not (ends - starts).any():
+        if main.n_docs == 0 or not known.any():
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        positions = np.concatenate([main.indices[s:e] for s, e in zip(starts, ends, strict=True)])
-        contributions = np.concatenate(
-            [main.data[s:e] * w for s, e, w in zip(starts, ends, weights, strict=True)]
-        )
-        totals = np.bincount(positions, weights=contributions, minlength=main.n_docs)
-        hit = np.flatnonzero(totals)
-        return main.docnos[hit], totals[hit].astype(np.float32)
+        # The query's columns of bm25s's (document × term) weight matrix, summed with the
+        # query's weights: one pass over their postings, in scipy's C code.
+        totals = main.matrix[:, ids[known]] @ weights[known]
+        # Documents merged after the caller computed ``alive`` are beyond it: not visible.
+        if main.last_docno < len(alive):
+            totals *= alive[main.docnos]
+        else:
+            inside = main.docnos < len(alive)
+            totals[~inside] = 0
+            totals[inside] *= alive[main.docnos[inside]]
+        if main.n_docs > depth:
+            best = np.argpartition(-totals, depth - 1)[:depth]
+        else:
+            best = np.arange(main.n_docs)
+        best = best[totals[best] > 0]
+        return main.docnos[best], totals[best].astype(np.float32)
 
     def _delta_or_build(self, main: _Main) -> _Delta:
         if self._delta is None:
             docnos = [d for d in self._delta_docnos if d in self._docs]
             self._delta_docnos = docnos
-            self._delta = _build_delta(main, [self._docs[d] for d in docnos], docnos, self.k1, self.b)
+            self._delta = _build_delta(
+                main, [self._docs[d] for d in docnos], docnos, self.k1, self.b
+            )
             self._delta_idf = _delta_idf(main, self._delta, len(self._vocab))
         return self._delta
 
     def __len__(self) -> int:
         return len(self._docs)
+
+
+def _top(docnos: np.ndarray, scores: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """The best ``depth``, best first; ties go to the newer document (a higher docno)."""
+    if len(scores) > depth:
+        best = np.argpartition(-scores, depth - 1)[:depth]
+        docnos, scores = docnos[best], scores[best]
+    order = np.lexsort((-docnos, -scores))
+    return docnos[order], scores[order]
 
 
 def _lucene_idf(df: np.ndarray, n_docs: int) -> np.ndarray:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 STACK_FRAMES = 3
 FRAMES_PER_TRACE = 8
@@ -89,6 +90,19 @@ _EXCEPTION_HEAD = re.compile(
 _EXCEPTION_ANYWHERE = re.compile(rf"(?<![\w$.])(?P<type>{_EXCEPTION_NAME})(?![\w$])")
 _CRASH_SIGNATURE = re.compile(r"\[@\s*(?P<sig>[^\]\n]{2,200}?)\s*\]")
 _JS_LOCATION = re.compile(r":\d+:\d+\s*$|://")
+# Text without any of these holds no trace, exception name or crash signature: most reports.
+# (Substring tests: a regular expression alternation costs ten times more.)
+_HINTS = ("Exception", "Error", "Throwable", "Fault", "Panic", "Traceback", "@", "at ")
+# Exception names are found from their suffix backwards, which is much faster than trying a
+# qualified-name pattern at every position of the text; the results are the same.
+_SUFFIX = re.compile(r"(?:Exception|Error|Throwable|Fault|Panic)(?![\w$])")
+_NAME_ENDING_HERE = re.compile(rf"(?<![\w$.])(?P<type>{_EXCEPTION_NAME})\Z")
+_HEAD_PREFIX = re.compile(
+    r"\s*(?:(?:Caused by|Exception in thread \"[^\"]*\"|Uncaught(?: \(in promise\))?):?\s*)?"
+)
+_NAME_WINDOW = 300
+# Java, .NET and V8 frame lines start with indented "at " (or "at " at a line's start).
+_FRAME_MARKERS = ("\tat ", "  at ", "\nat ")
 _TRACEBACK = re.compile(r"^\s*Traceback \(most recent call last\):", re.M)
 
 _ANON_CLASS = re.compile(r"\$\d+")
@@ -176,7 +190,10 @@ def parse_traces(text: str) -> list[Trace]:
 def _events(text: str) -> list[tuple[int, str, str, bool]]:
     events: list[tuple[int, str, str, bool]] = []
     taken: set[int] = set()
-    for m in _JAVA_FRAME.finditer(text):
+    # Each dialect's marker is looked for first: a substring test costs far less than a scan.
+    at = any(marker in text for marker in _FRAME_MARKERS)
+    file_line = 'File "' in text
+    for m in _JAVA_FRAME.finditer(text) if at else ():
         where = m.group("where")
         if _JS_LOCATION.search(where):
             continue  # "at f (file.js:1:2)" is V8's dialect, handled below
@@ -185,27 +202,53 @@ def _events(text: str) -> list[tuple[int, str, str, bool]]:
             continue  # a JavaScript built-in (Array.map): no place in a fingerprint
         frame = normalise_java_frame(m.group("frame"))
         events.append((m.start(), "frame", frame, is_library_frame(frame, where)))
-    for m in _PY_FRAME.finditer(text):
+    for m in _PY_FRAME.finditer(text) if file_line else ():
         path = m.group("path")
         frame = normalise_python_frame(path, m.group("func"))
         events.append((m.start(), "frame", frame, is_library_frame(frame, path)))
     taken.update(e[0] for e in events)
-    for regex in (_V8_FRAME, _GECKO_FRAME):
-        for m in regex.finditer(text):
+    for regex, marker in ((_V8_FRAME, at), (_GECKO_FRAME, "@" in text)):
+        for m in regex.finditer(text) if marker else ():
             if m.start() in taken:
                 continue
             path = m.group("path")
             frame = normalise_js_frame(path, m.group("func"))
             events.append((m.start(), "frame", frame, is_library_frame(frame, path)))
-    for m in _EXCEPTION_HEAD.finditer(text):
-        events.append((m.start(), "exception", exception_name(m.group("type")), False))
-    for m in _TRACEBACK.finditer(text):
+    for start, name, head in _exception_mentions(text):
+        if head:
+            events.append((start, "exception", exception_name(name), False))
+    for m in _TRACEBACK.finditer(text) if file_line else ():
         events.append((m.start(), "traceback", "", False))
     events.sort(key=lambda e: e[0])
     return events
 
 
-def _trace(exception: str | None, frames: list[tuple[str, bool]], *, reverse: bool = False) -> Trace:
+@lru_cache(maxsize=64)
+def _exception_mentions(text: str) -> tuple[tuple[int, str, bool], ...]:
+    """(position, qualified name, opens its line?) of every exception name in ``text``.
+
+    "Opens its line" is ``_EXCEPTION_HEAD``'s reading: only blanks, ``Caused by:``,
+    ``Exception in thread "…"`` or ``Uncaught`` before it, and ``:`` or a blank after it.
+    """
+    mentions = []
+    for suffix in _SUFFIX.finditer(text):
+        end = suffix.end()
+        line_start = text.rfind("\n", 0, suffix.start()) + 1
+        window_start = max(line_start, end - _NAME_WINDOW)
+        m = _NAME_ENDING_HERE.search(text, window_start, end)
+        if m is None:
+            continue
+        after = text[end : end + 1]
+        head = (after in ("", ":") or after.isspace()) and bool(
+            _HEAD_PREFIX.fullmatch(text, line_start, m.start())
+        )
+        mentions.append((m.start(), m.group("type"), head))
+    return tuple(mentions)
+
+
+def _trace(
+    exception: str | None, frames: list[tuple[str, bool]], *, reverse: bool = False
+) -> Trace:
     ordered = list(reversed(frames)) if reverse else frames
     names = tuple(f for f, _ in ordered)
     in_app = tuple(f for f, library in ordered if not library)
@@ -224,17 +267,50 @@ def signatures_of_trace(trace: Trace) -> list[str]:
     return found
 
 
+@lru_cache(maxsize=1024)
 def extract_signatures(text: str) -> tuple[str, ...]:
-    """Every exception/stack fingerprint in ``text``, first occurrence first, no repeats."""
-    if not text:
+    """Every exception/stack fingerprint in ``text``, first occurrence first, no repeats.
+
+    Cached for the last texts: indexing a bug extracts from the same text twice (its
+    ``Doc`` and the engine's own look at it).
+    """
+    if not text or not any(hint in text for hint in _HINTS):
         return ()
     found: list[str] = []
     for trace in parse_traces(text):
         found.extend(signatures_of_trace(trace))
-    for m in _EXCEPTION_ANYWHERE.finditer(text):
-        found.append(f"exception:{exception_name(m.group('type'))}")
-    for m in _CRASH_SIGNATURE.finditer(text):
+    for _start, name, _head in _exception_mentions(text):
+        found.append(f"exception:{exception_name(name)}")
+    for m in _CRASH_SIGNATURE.finditer(text) if "[@" in text else ():
         signature = _CRASH_OFFSET.sub("", m.group("sig").strip())
         if signature:
             found.append(f"crash:{signature}")
     return tuple(dict.fromkeys(found))
+
+
+# --- one line at a time (the log analysis reads traces as lines stream past) -----------------
+
+
+def java_frame(line: str) -> tuple[str, bool] | None:
+    """A Java/Kotlin/.NET frame line as (normalised frame, library?), exactly as
+    ``parse_traces`` reads it; None for any other line (or a JavaScript built-in)."""
+    m = _JAVA_FRAME.match(line)
+    if m is None:
+        return None
+    where = m.group("where")
+    if _JS_LOCATION.search(where) or where in ("<anonymous>", "native"):
+        return None
+    frame = normalise_java_frame(m.group("frame"))
+    return frame, is_library_frame(frame, where)
+
+
+def exception_at_start(line: str) -> str | None:
+    """The exception type a line opens with (``Caused by: a.b.FooException: …``), as
+    ``parse_traces`` reads it; None otherwise."""
+    m = _EXCEPTION_HEAD.match(line)
+    return exception_name(m.group("type")) if m is not None else None
+
+
+def make_trace(exception: str | None, frames: list[tuple[str, bool]]) -> Trace:
+    """The ``Trace`` of an exception and its frames (in printed order)."""
+    return _trace(exception, frames)

@@ -21,26 +21,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import chain
 
 import Stemmer
 
 # The classic English stopword list (Snowball's, as used by NLTK and Lucene's analysers) with
-# the apostrophe-free forms of contractions, since apostrophes are dropped before splitting.
-STOPWORDS = frozenset(
-    """
+# the apostrophe-free forms of contractions, since apostrophes are dropped before splitting —
+# except those that are words of their own in bug reports ("shell", "id", "well", "ill").
+_STOPWORD_TEXT = """
     a about above after again against all am an and any are aren arent as at be because been
     before being below between both but by can cant cannot could couldn couldnt did didn didnt
     do does doesn doesnt doing don dont down during each few for from further had hadn hadnt
-    has hasn hasnt have haven havent having he hed hell hes her here heres hers herself him
-    himself his how hows i id ill im ive if in into is isn isnt it its itself lets me more most
-    mustn mustnt my myself no nor not of off on once only or other ought our ours ourselves out
-    over own same shan shant she shed shell shes should shouldn shouldnt so some such than that
-    thats the their theirs them themselves then there theres these they theyd theyll theyre
-    theyve this those through to too under until up very was wasn wasnt we wed well were weve
-    weren werent what whats when whens where wheres which while who whos whom why whys with
-    won wont would wouldn wouldnt you youd youll youre youve your yours yourself yourselves
-    """.split()
-)
+    has hasn hasnt have haven havent having he hes her here heres hers herself him himself his
+    how hows i im ive if in into is isn isnt it its itself me more most mustn mustnt my myself
+    no nor not of off on once only or other ought our ours ourselves out over own same shan
+    shant she shes should shouldn shouldnt so some such than that thats the their theirs them
+    themselves then there theres these they theyd theyll theyre theyve this those through to
+    too under until up very was wasn wasnt we were weve weren werent what whats when whens
+    where wheres which while who whos whom why whys with wont would wouldn wouldnt you youd
+    youll youre youve your yours yourself yourselves
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 MAX_TERM_LENGTH = 48
 
@@ -59,9 +60,8 @@ def _stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 
 
-@lru_cache(maxsize=200_000)
 def _terms_of(raw: str) -> tuple[str, ...]:
-    """The index terms of one raw token (cached: vocabularies are small, texts repeat them)."""
+    """The index terms of one raw token."""
     terms: list[str] = []
     words: list[str] = []
     for chunk in _HYPHENS.split(raw):
@@ -102,12 +102,26 @@ def _normalise(part: str) -> str | None:
     return word
 
 
+# Raw token → its terms. Texts repeat a small vocabulary, so nearly every token is a hit; a
+# plain dict (cleared when full) is markedly faster here than an lru_cache wrapper.
+_CACHE: dict[str, tuple[str, ...]] = {}
+_CACHE_SIZE = 500_000
+
+
 def analyze(text: str) -> list[str]:
     """The index terms of ``text``, in order, with repeats (BM25 counts them)."""
-    terms: list[str] = []
-    for raw in _RAW.findall(_APOSTROPHE.sub("", text)):
-        terms.extend(_terms_of(raw))
-    return terms
+    if "'" in text or "’" in text:
+        text = _APOSTROPHE.sub("", text)
+    raws = _RAW.findall(text)
+    cache = _CACHE
+    missing = [raw for raw in set(raws) if raw not in cache]
+    if missing:
+        if len(cache) + len(missing) > _CACHE_SIZE:
+            cache.clear()
+            missing = list(set(raws))
+        for raw in missing:
+            cache[raw] = _terms_of(raw)
+    return list(chain.from_iterable(map(cache.__getitem__, raws)))
 
 
 def analyze_fields(fields: Iterable[tuple[str, int]]) -> list[str]:

@@ -1,0 +1,67 @@
+"""``critdesk worker``: a job worker (procrastinate on PostgreSQL); ``critdesk worker once``:
+one pass of every job, on any database (cron, debugging)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import click
+
+from critdesk.cli.context import now, settings
+from critdesk.db import Database, make_engine
+
+
+@click.group(invoke_without_command=True)
+@click.option("--concurrency", type=click.IntRange(1, 64), help="Jobs at once (threads).")
+@click.option("--name", help="This worker's name in logs and procrastinate's tables.")
+@click.pass_context
+def worker(ctx: click.Context, concurrency: int | None, name: str | None) -> None:
+    """Run a job worker: SLA sweeps, outbox delivery and the periodic sweeps (PostgreSQL).
+
+    Run as many as you like, on as many machines; set CRITDESK_EMBEDDED_JOBS=false on the
+    servers then. Stops cleanly on SIGINT/SIGTERM."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from critdesk.jobs import worker as jobs
+    from critdesk.jobs.periodic import transports_from
+    from critdesk.web import system_clock
+
+    config = settings()
+    if config.is_sqlite:
+        raise click.ClickException(
+            "critdesk worker needs PostgreSQL; on SQLite `critdesk serve` runs the jobs itself"
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    concurrency = concurrency or config.worker_concurrency
+    app = jobs.make_app(config)
+    with app.open():
+        if not app.check_connection():
+            raise click.ClickException(
+                "procrastinate's tables are missing: run critdesk db upgrade"
+            )
+    database = Database(make_engine(config.effective_database_url, pool_size=concurrency + 2))
+    runtime = jobs.Runtime(database, config, system_clock, transports_from(config))
+    click.echo(f"critdesk worker {name or ''} ({concurrency} at once)".replace("  ", " "))
+    try:
+        jobs.run(runtime, app=app, concurrency=concurrency, name=name)
+    finally:
+        runtime.transports.close()
+        database.dispose()
+
+
+@worker.command("once")
+def once() -> None:
+    """One pass: every sweep, then deliver every due notification; prints what was done."""
+    from critdesk.jobs.periodic import deliver, run_sweeps, transports_from
+
+    config = settings()
+    database = Database(make_engine(config.effective_database_url, pool_size=2))
+    transports = transports_from(config)
+    try:
+        done: dict[str, object] = dict(run_sweeps(database, config, now()))
+        done["delivered"] = deliver(database, config, transports, now).__dict__
+    finally:
+        transports.close()
+        database.dispose()
+    click.echo(json.dumps(done, indent=2))

@@ -1,0 +1,1 @@
+"""Notifications: the outbox, recipients and preferences, delivery by e-mail, webhook and in-app."""

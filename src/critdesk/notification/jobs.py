@@ -1,0 +1,418 @@
+"""Draining the outbox: claim due rows, send each, record the outcome.
+
+The protocol, per row: the claim marks it ``sending`` with a lease (committed) → the message
+goes out → the row is marked ``sent`` (committed). A runner that dies between the send and the
+mark leaves the row ``sending``; once its lease (``next_attempt_at``) passes, any runner claims
+it again and sends it again, with the same Message-ID / ``X-Critdesk-Delivery``. That window —
+the message in flight, at most one per sending lane (``outbox_send_threads`` per runner) — is
+the only way a message goes out twice, and receivers drop the copy by those ids. Every other update is fenced by the claim
+(``claimed_by`` and ``attempts`` must still match), so two runners never both own a row.
+
+Claims take a batch at once with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent
+runners take different rows; on SQLite the one writer at a time makes the same conditional
+update safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import Message
+from typing import Any, cast
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from critdesk.adapters.smtp import Mailer, MailError
+from critdesk.adapters.webhook import WebhookError, WebhookSender, signed_headers
+from critdesk.auth.models import User
+from critdesk.case.models import Case, CaseEvent, format_ref
+from critdesk.config import Settings
+from critdesk.db import Database
+from critdesk.notification import rules
+from critdesk.notification.models import CLAIMABLE, Notification, WebhookEndpoint
+from critdesk.notification.render import CaseView, Sender, case_email, ready_email
+from critdesk.organisation.models import Organisation
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class Transports:
+    mailer: Mailer
+    webhooks: WebhookSender
+
+    def close(self) -> None:
+        self.mailer.close()
+        self.webhooks.close()
+
+
+@dataclass
+class Delivered:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    lost: int = 0
+
+    def add(self, other: Delivered) -> None:
+        for name in ("claimed", "sent", "failed", "dead", "lost"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class _Job:
+    id: int
+    attempt: int
+    channel: str
+    kind: str
+    send: Callable[[], None] | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def runner_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def due_count(db: Session, now: datetime) -> int:
+    """How many rows are waiting (a cheap read before taking the write lock to claim)."""
+    return len(
+        db.scalars(
+            select(Notification.id)
+            .where(Notification.state.in_(CLAIMABLE), Notification.next_attempt_at <= now)
+            .limit(1)
+        ).all()
+    )
+
+
+def deliver_due(
+    *,
+    database: Database,
+    settings: Settings,
+    transports: Transports,
+    clock: Clock,
+    limit: int | None = None,
+    worker: str | None = None,
+    jitter: Callable[[], float] = random.random,
+) -> Delivered:
+    """Claims one batch of due rows and delivers it; returns what happened."""
+    worker = worker or runner_name()
+    now = clock()
+    with database.session() as db:
+        claimed = _claim(db, now, worker, limit or settings.outbox_batch_size, settings)
+    result = Delivered(claimed=len(claimed))
+    if not claimed:
+        return result
+    with database.session(read_only=True) as db:
+        jobs = _prepare(db, claimed, settings, transports, now)
+    # Several lanes, each sending its share in order over its own connection: the commit that
+    # marks a row sent waits on the database's disk, so one lane alone is slow. Each lane has
+    # at most one message in flight.
+    lanes = [jobs[i :: settings.outbox_send_threads] for i in range(settings.outbox_send_threads)]
+    lanes = [lane for lane in lanes if lane]
+    if len(lanes) == 1:
+        outcomes = [_send_lane(lanes[0], database, settings, clock, worker, jitter)]
+    else:
+        with ThreadPoolExecutor(len(lanes), thread_name_prefix="critdesk-send") as pool:
+            outcomes = list(
+                pool.map(
+                    lambda lane: _send_lane(lane, database, settings, clock, worker, jitter),
+                    lanes,
+                )
+            )
+    for outcome in outcomes:
+        result.add(outcome)
+    return result
+
+
+def _send_lane(
+    jobs: list[_Job],
+    database: Database,
+    settings: Settings,
+    clock: Clock,
+    worker: str,
+    jitter: Callable[[], float],
+) -> Delivered:
+    result = Delivered()
+    renewed = time.monotonic()
+    for job in jobs:
+        if time.monotonic() - renewed > settings.outbox_lease_seconds / 3:
+            # A long batch: keep the lease of the row about to go out, or leave it if another
+            # runner already took it over.
+            if not _renew(database, job, worker, clock(), settings):
+                result.lost += 1
+                continue
+            renewed = time.monotonic()
+        outcome = _attempt(job, settings)
+        if not _record(database, job, worker, clock(), outcome, settings, jitter):
+            result.lost += 1
+        else:
+            setattr(result, outcome[0], getattr(result, outcome[0]) + 1)
+    return result
+
+
+def deliver_until_idle(
+    *,
+    database: Database,
+    settings: Settings,
+    transports: Transports,
+    clock: Clock,
+    budget_seconds: float = 60.0,
+    worker: str | None = None,
+) -> Delivered:
+    """Batches until nothing is due (or the time budget is spent: other jobs get a turn)."""
+    total = Delivered()
+    started = time.monotonic()
+    while time.monotonic() - started < budget_seconds:
+        with database.session(read_only=True) as db:
+            if not due_count(db, clock()):
+                break
+        batch = deliver_due(
+            database=database, settings=settings, transports=transports, clock=clock, worker=worker
+        )
+        total.add(batch)
+        if batch.claimed == 0:
+            break
+    return total
+
+
+def _claim(
+    db: Session, now: datetime, worker: str, limit: int, settings: Settings
+) -> list[tuple[int, int]]:
+    due = (
+        select(Notification.id)
+        .where(Notification.state.in_(CLAIMABLE), Notification.next_attempt_at <= now)
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        # Materialised once: as a plain subquery PostgreSQL may run it again for each row of
+        # the update (a nested-loop rescan), locking and claiming far more than ``limit``.
+        .cte("due")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    claimed = db.execute(
+        update(Notification)
+        .where(
+            Notification.id.in_(select(due.c.id)),
+            Notification.state.in_(CLAIMABLE),
+            Notification.next_attempt_at <= now,
+        )
+        .values(
+            state="sending",
+            attempts=Notification.attempts + 1,
+            claimed_at=now,
+            claimed_by=worker,
+            next_attempt_at=now + timedelta(seconds=settings.outbox_lease_seconds),
+        )
+        .returning(Notification.id, Notification.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(claimed.all())
+
+
+def _fenced(job: _Job, worker: str) -> Any:
+    table = cast(Table, Notification.__table__)
+    return update(table).where(
+        table.c.id == job.id,
+        table.c.state == "sending",
+        table.c.claimed_by == worker,
+        table.c.attempts == job.attempt,
+    )
+
+
+def _renew(database: Database, job: _Job, worker: str, now: datetime, settings: Settings) -> bool:
+    lease = now + timedelta(seconds=settings.outbox_lease_seconds)
+    return _fenced_update(database, job, worker, {"next_attempt_at": lease})
+
+
+def _fenced_update(database: Database, job: _Job, worker: str, values: dict[str, Any]) -> bool:
+    """One committed conditional update of a claimed row; False when the claim was lost.
+    A plain connection rather than a session: this runs once per message sent."""
+    with database.engine.begin() as connection:
+        result = connection.execute(_fenced(job, worker).values(**values))
+        return bool(result.rowcount)
+
+
+def _attempt(job: _Job, settings: Settings) -> tuple[str, str | None]:
+    """('sent' | 'failed' | 'dead', error)."""
+    if job.attempt > settings.notification_max_attempts:
+        # Claimed again and again without an outcome: a runner dies on this row.
+        return "dead", job.error or "gave up: no outcome recorded after repeated claims"
+    if job.send is None:
+        return "dead", job.error or "nothing to send"
+    try:
+        job.send()
+    except (MailError, WebhookError) as error:
+        permanent = isinstance(error, MailError) and error.permanent
+        if permanent or job.attempt >= settings.notification_max_attempts:
+            return "dead", str(error)
+        return "failed", str(error)
+    except Exception as error:
+        log.exception("notification %s: unexpected delivery error", job.id)
+        if job.attempt >= settings.notification_max_attempts:
+            return "dead", repr(error)
+        return "failed", repr(error)
+    return "sent", None
+
+
+def _record(
+    database: Database,
+    job: _Job,
+    worker: str,
+    now: datetime,
+    outcome: tuple[str, str | None],
+    settings: Settings,
+    jitter: Callable[[], float],
+) -> bool:
+    state, error = outcome
+    # claimed_by stays: which runner delivered (or gave up on) the row.
+    values: dict[str, Any] = {"state": state, "last_error": error}
+    if state == "sent":
+        values["sent_at"] = now
+    elif state == "failed":
+        wait = rules.backoff_seconds(
+            job.attempt,
+            base=settings.notification_retry_base_seconds,
+            cap=settings.notification_retry_max_seconds,
+            jitter=jitter(),
+        )
+        values["next_attempt_at"] = now + timedelta(seconds=wait)
+    else:
+        log.warning("notification %s (%s) is dead: %s", job.id, job.channel, error)
+    return _fenced_update(database, job, worker, values)
+
+
+# --- preparing what each row sends -------------------------------------------------------------
+
+
+def _prepare(
+    db: Session,
+    claimed: list[tuple[int, int]],
+    settings: Settings,
+    transports: Transports,
+    now: datetime,
+) -> list[_Job]:
+    attempts = dict(claimed)
+    rows = list(db.scalars(select(Notification).where(Notification.id.in_(attempts))))
+    context = _Context(db, rows)
+    sender = Sender(settings.mail_from, settings.mail_domain, settings.base_url)
+    jobs = []
+    for row in sorted(rows, key=lambda r: r.id):
+        job = _Job(row.id, attempts[row.id], row.channel, row.kind)
+        try:
+            job.send = _sender_of(row, context, sender, transports, now)
+        except Exception as error:  # a row that cannot be rendered must not stop the batch
+            log.exception("notification %s cannot be prepared", row.id)
+            job.error = f"cannot prepare: {error!r}"
+        jobs.append(job)
+    return jobs
+
+
+class _Context:
+    """The cases, events, people and endpoints a batch refers to, read in a few queries."""
+
+    def __init__(self, db: Session, rows: list[Notification]) -> None:
+        case_ids = {r.case_id for r in rows if r.case_id is not None}
+        event_ids = {r.event_id for r in rows if r.event_id is not None}
+        user_ids = {r.user_id for r in rows if r.user_id is not None}
+        endpoint_ids = {r.endpoint_id for r in rows if r.endpoint_id is not None}
+        self.cases = {
+            c.id: (c, name)
+            for c, name in db.execute(
+                select(Case, Organisation.name)
+                .join(Organisation, Organisation.id == Case.organisation_id)
+                .where(Case.id.in_(case_ids))
+            )
+        }
+        self.events = {
+            e.id: e for e in db.scalars(select(CaseEvent).where(CaseEvent.id.in_(event_ids)))
+        }
+        self.people = {
+            u.id: (u.id, u.name, u.role)
+            for u in db.execute(select(User.id, User.name, User.role).where(User.id.in_(user_ids)))
+        }
+        self.endpoints = {
+            e.id: e
+            for e in db.scalars(select(WebhookEndpoint).where(WebhookEndpoint.id.in_(endpoint_ids)))
+        }
+
+
+def _sender_of(
+    row: Notification,
+    context: _Context,
+    sender: Sender,
+    transports: Transports,
+    now: datetime,
+) -> Callable[[], None]:
+    if row.channel == "webhook":
+        return _webhook_send(row, context, transports)
+    if row.channel != "email":
+        raise ValueError(f"channel {row.channel!r} is not delivered")
+    if row.payload and row.event_id is None:
+        message = ready_email(
+            sender=sender,
+            key=row.key,
+            to=row.recipient,
+            payload=row.payload,
+            created_at=row.created_at,
+        )
+    else:
+        message = _case_message(row, context, sender)
+    return lambda: transports.mailer.send(message)
+
+
+def _case_message(row: Notification, context: _Context, sender: Sender) -> Message:
+    assert row.case_id is not None and row.event_id is not None and row.user_id is not None
+    case, organisation = context.cases[row.case_id]
+    event = context.events[row.event_id]
+    view = CaseView(
+        ref=format_ref(case.id),
+        title=case.title,
+        severity=case.severity,
+        state=case.state,
+        organisation=organisation,
+        reporter_id=case.reporter_id,
+        owner_id=case.owner_id,
+        due_at=case.sla_due_at,
+        kind=row.kind,
+        message=event.message,
+        data=event.data or {},
+    )
+    person = context.people.get(row.user_id, (row.user_id, row.recipient, "customer"))
+    return case_email(
+        sender=sender,
+        key=row.key,
+        to=row.recipient,
+        person=person,
+        case=view,
+        created_at=row.created_at,
+    )
+
+
+def _webhook_send(
+    row: Notification, context: _Context, transports: Transports
+) -> Callable[[], None]:
+    endpoint = context.endpoints.get(row.endpoint_id or -1)
+    if endpoint is None or not endpoint.active:
+        raise ValueError("the webhook endpoint was removed or deactivated")
+    body = str((row.payload or {}).get("body", "{}")).encode()
+    url, secret, kind, delivery = endpoint.url, endpoint.secret, row.kind, row.id
+
+    def send() -> None:
+        # Signed at the moment of sending: the timestamp is part of the signature.
+        headers = signed_headers(
+            secret=secret, body=body, event=kind, delivery_id=delivery, timestamp=int(time.time())
+        )
+        transports.webhooks.post(url, body, headers)
+
+    return send

@@ -1,0 +1,279 @@
+"""Keep a process's ``SimilarityEngine`` consistent with the database, across processes.
+
+Each API process holds its own in-memory engine. ``IndexSync`` builds it from the database
+(``rebuild``) and then catches up with what any process committed (``refresh``), so a bug
+created through one API process is found through another as soon as that one refreshes —
+the API calls ``refresh()`` before every search.
+
+How ``refresh`` catches up (one indexed query per source when nothing changed):
+
+- it reads the rows whose ``updated_at`` is at or after the newest ``updated_at`` it has seen
+  **minus an overlap window** (5 s). A transaction that stamped ``updated_at`` but committed a
+  moment later, or a process whose clock runs a little behind, is still read on a later poll;
+  ``ix_bugs_updated (updated_at, id)`` serves the query;
+- re-read rows are idempotent upserts: a row whose ``updated_at`` was already indexed is
+  skipped, so the overlap costs a few row reads, not re-indexing;
+- every change that matters bumps ``updated_at`` (the bug service does so on edit, state
+  change and publication): a bug marked ``duplicate`` or ``wont_fix`` stays searchable with
+  its new state, a change of ``public`` takes effect, a source may return ``None`` for a row
+  that must leave the index;
+- rows deleted outright leave no ``updated_at`` to poll, and a transaction slower than the
+  overlap window would be missed: every ``reconcile_seconds`` (60 s) ``reconcile`` compares
+  the (id, updated_at) pairs with the index — removes the deleted, re-reads the missed.
+
+Sources are pluggable (``Source``: a kind, a loader of changed rows, a lister of versions),
+so published articles can join the same engine later; ``BUGS`` is the one for bug reports.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from critdesk.bug.models import Bug
+from critdesk.db import Database
+from critdesk.search.engine import Doc, SimilarityEngine
+from critdesk.search.signatures import extract_signatures
+
+OVERLAP = timedelta(seconds=5)
+RECONCILE_SECONDS = 60.0
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row as of now: its document, or ``None`` when it must not be searchable."""
+
+    id: str
+    updated_at: datetime
+    doc: Doc | None
+
+
+@dataclass(frozen=True)
+class Source:
+    kind: str
+    # Rows changed at or after ``since`` (all rows when None), oldest first.
+    changes: Callable[[Session, datetime | None], Iterable[Change]]
+    # (doc id, updated_at) of every row: for reconciliation.
+    versions: Callable[[Session], Iterable[tuple[str, datetime]]]
+    count: Callable[[Session], int]
+
+
+def bug_doc(bug: Any) -> Doc:
+    """The searchable document of a ``Bug`` (or of any row with its columns' names).
+
+    Customers see a bug only once it is public *and* submitted, and so does ``public_only``.
+    """
+    versions = ", ".join(str(v) for v in (bug.affected_versions or []))
+    fields = [
+        bug.description,
+        _labelled("Steps to reproduce", bug.steps_to_reproduce),
+        _labelled("Expected", bug.expected),
+        _labelled("Actual", bug.actual),
+        _labelled("Workaround", bug.workaround),
+        _labelled("Component", bug.component),
+        _labelled("Product", bug.product),
+        _labelled("Affected versions", versions),
+    ]
+    text = "\n".join(f for f in fields if f)
+    stored = [_signature_text(s) for s in (bug.signatures or [])]
+    signatures = (*(s for s in stored if s), *extract_signatures(f"{bug.title}\n{text}"))
+    return Doc(
+        id=f"bug:{bug.id}",
+        kind="bug",
+        title=bug.title or "",
+        text=text,
+        signatures=tuple(dict.fromkeys(signatures)),
+        public=bool(bug.public) and bug.submitted_at is not None,
+        created_at=bug.created_at,
+        state=bug.state,
+    )
+
+
+def _labelled(label: str, value: str | None) -> str | None:
+    return f"{label}: {value}" if value else None
+
+
+def _signature_text(stored: Any) -> str | None:
+    # Signatures are strings; tolerate {"signature": ...} records from the log analysis.
+    if isinstance(stored, str):
+        return stored
+    if isinstance(stored, dict):
+        value = stored.get("signature")
+        return value if isinstance(value, str) else None
+    return None
+
+
+# The columns ``bug_doc`` reads: plain rows, no ORM objects to build (a third of a rebuild).
+_BUG_COLUMNS = tuple(
+    getattr(Bug, name)
+    for name in (
+        "id",
+        "title",
+        "description",
+        "steps_to_reproduce",
+        "expected",
+        "actual",
+        "workaround",
+        "component",
+        "product",
+        "affected_versions",
+        "signatures",
+        "public",
+        "submitted_at",
+        "created_at",
+        "updated_at",
+        "state",
+    )
+)
+
+
+def _bug_changes(session: Session, since: datetime | None) -> Iterator[Change]:
+    query = select(*_BUG_COLUMNS).order_by(Bug.updated_at, Bug.id)
+    if since is not None:
+        query = query.where(Bug.updated_at >= since)
+    for row in session.execute(query.execution_options(yield_per=BATCH)):
+        yield Change(id=f"bug:{row.id}", updated_at=row.updated_at, doc=bug_doc(row))
+
+
+def _bug_versions(session: Session) -> Iterator[tuple[str, datetime]]:
+    for bug_id, updated_at in session.execute(select(Bug.id, Bug.updated_at)):
+        yield f"bug:{bug_id}", updated_at
+
+
+def _bug_count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Bug)) or 0)
+
+
+BUGS = Source(kind="bug", changes=_bug_changes, versions=_bug_versions, count=_bug_count)
+
+
+class IndexSync:
+    def __init__(
+        self,
+        database: Database,
+        engine: SimilarityEngine,
+        *,
+        sources: Iterable[Source] = (BUGS,),
+        overlap: timedelta = OVERLAP,
+        reconcile_seconds: float = RECONCILE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.database = database
+        self.engine = engine
+        self.sources = tuple(sources)
+        self.overlap = overlap
+        self.reconcile_seconds = reconcile_seconds
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._seen: dict[str, datetime] = {}  # doc id → updated_at indexed
+        self._watermark: dict[str, datetime | None] = {}
+        self._reconciled_at = 0.0
+        self._rebuilding = threading.Event()
+        self.built = False
+
+    def rebuild_in_background(self) -> threading.Thread:
+        """Start the first build without holding up the caller (an API process starting).
+
+        Until it ends, ``refresh`` returns at once and searches see the documents indexed so
+        far, instead of every request waiting for the whole build.
+        """
+        self._rebuilding.set()
+        thread = threading.Thread(target=self.rebuild, name="index-rebuild", daemon=True)
+        thread.start()
+        return thread
+
+    def rebuild(self, *, progress: Callable[[int], None] | None = None) -> int:
+        """(Re)build the engine from every source; ``progress(n)`` after each batch."""
+        self._rebuilding.set()
+        try:
+            return self._rebuild(progress)
+        finally:
+            self._rebuilding.clear()
+
+    def _rebuild(self, progress: Callable[[int], None] | None) -> int:
+        with self._lock:
+            self.engine.clear()
+            self._seen.clear()
+            total = 0
+            with self.database.session(read_only=True) as session, self.engine.bulk():
+                for source in self.sources:
+                    self._watermark[source.kind] = None
+                    batch: list[Change] = []
+                    for change in source.changes(session, None):
+                        batch.append(change)
+                        if len(batch) >= BATCH:
+                            total += self._apply(source, batch)
+                            if progress is not None:
+                                progress(len(batch))
+                            batch = []
+                    total += self._apply(source, batch)
+                    if progress is not None and batch:
+                        progress(len(batch))
+            self._reconciled_at = self._monotonic()
+            self.built = True
+            return total
+
+    def count(self) -> int:
+        """How many rows a rebuild will read (for a progress bar)."""
+        with self.database.session(read_only=True) as session:
+            return sum(source.count(session) for source in self.sources)
+
+    def refresh(self) -> int:
+        """Catch up with changes committed anywhere; returns how many documents changed."""
+        if self._rebuilding.is_set():
+            return 0  # a rebuild reads everything anyway; searches use what it has so far
+        if not self.built:
+            return self.rebuild()
+        with self._lock:
+            changed = 0
+            if self._monotonic() - self._reconciled_at >= self.reconcile_seconds:
+                changed += self._reconcile()
+            with self.database.session(read_only=True) as session:
+                for source in self.sources:
+                    watermark = self._watermark.get(source.kind)
+                    since = None if watermark is None else watermark - self.overlap
+                    changed += self._apply(source, list(source.changes(session, since)))
+            return changed
+
+    def reconcile(self) -> int:
+        """Drop deleted rows and re-read rows the polling missed (normally periodic)."""
+        with self._lock:
+            return self._reconcile()
+
+    def _reconcile(self) -> int:
+        changed = 0
+        with self.database.session(read_only=True) as session:
+            for source in self.sources:
+                present = dict(source.versions(session))
+                prefix = f"{source.kind}:"
+                gone = [i for i in self._seen if i.startswith(prefix) and i not in present]
+                self.engine.remove(gone)
+                for doc_id in gone:
+                    del self._seen[doc_id]
+                changed += len(gone)
+                missed = [u for i, u in present.items() if self._seen.get(i) != u]
+                if missed:
+                    rows = list(source.changes(session, min(missed)))
+                    changed += self._apply(source, rows)
+        self._reconciled_at = self._monotonic()
+        return changed
+
+    def _apply(self, source: Source, changes: list[Change]) -> int:
+        fresh = [c for c in changes if self._seen.get(c.id) != c.updated_at]
+        self.engine.add(c.doc for c in fresh if c.doc is not None)
+        self.engine.remove(c.id for c in fresh if c.doc is None)
+        for change in fresh:
+            self._seen[change.id] = change.updated_at
+        if changes:
+            newest = max(c.updated_at for c in changes)
+            current = self._watermark.get(source.kind)
+            self._watermark[source.kind] = newest if current is None else max(current, newest)
+        return len(fresh)

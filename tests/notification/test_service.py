@@ -1,0 +1,167 @@
+"""Fan-out into the outbox, in the transaction of the change: recipients by role and
+preference, one row per (event, recipient, channel), nothing for a change rolled back."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from critdesk.auth.models import User
+from critdesk.case import service as cases
+from critdesk.case.models import Case
+from critdesk.notification import service as notifications
+from critdesk.notification.models import Notification
+from tests.case.test_actions import act
+from tests.case.test_api import ALICE, AM, BOB, ENG1, LEAD, report
+
+
+def rows(database, ref: str, kind: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    with database.session() as db:
+        return sorted(
+            db.execute(
+                select(Notification.recipient, Notification.channel).where(
+                    Notification.case_id == int(ref[4:]), Notification.kind == kind
+                )
+            ).all()
+        )
+
+
+def test_resolution_tells_the_reporter_and_the_customers_admins_by_email_and_in_app(
+    client, login, database
+) -> None:
+    ref = report(client, login(BOB))["ref"]
+    eng = login(ENG1)
+    act(client, eng, ref, "start_investigation")
+    act(
+        client,
+        eng,
+        ref,
+        "resolve",
+        {"outcomes": [{"type": "resolution_advised", "text": "Restart the gateway."}]},
+    )
+    assert rows(database, ref, "reported") == [
+        (BOB, "email"),
+        (BOB, "in_app"),
+        (LEAD, "email"),
+        (LEAD, "in_app"),
+    ]
+    assert rows(database, ref, "resolved") == [
+        (ALICE, "email"),
+        (ALICE, "in_app"),
+        (BOB, "email"),
+        (BOB, "in_app"),
+    ]
+    # Nobody on the vendor side is told of their own resolution; the account manager only
+    # hears of breaches.
+    assert all(r[0] not in (ENG1, AM) for r in rows(database, ref, "resolved"))
+
+
+def test_a_preference_switches_one_channel_off(client, login, database) -> None:
+    alice = login(ALICE)
+    response = client.put(
+        "/api/v1/notifications/preferences",
+        headers=alice,
+        json={"preferences": [{"kind": "reported", "channel": "email", "enabled": False}]},
+    )
+    assert response.status_code == 200
+    chosen = {(p["kind"], p["channel"]): p for p in response.json()["items"]}
+    assert chosen[("reported", "email")] == {
+        "kind": "reported",
+        "channel": "email",
+        "enabled": False,
+        "default": True,
+    }
+    ref = report(client, alice)["ref"]
+    assert (ALICE, "email") not in rows(database, ref, "reported")
+    assert (ALICE, "in_app") in rows(database, ref, "reported")
+    bad = client.put(
+        "/api/v1/notifications/preferences",
+        headers=alice,
+        json={"preferences": [{"kind": "lunch", "channel": "email", "enabled": False}]},
+    )
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "unknown_kind"
+
+
+def test_a_rolled_back_change_leaves_no_notification(database, clock, demo) -> None:
+    with database.session() as db:
+        before = db.scalar(select(func.count()).select_from(Notification))
+    with pytest.raises(RuntimeError), database.session() as db:
+        bob = db.scalars(select(User).where(User.email == BOB)).one()
+        case = cases.load_case(db, db.scalar(select(func.min(Case.id))))
+        cases.record_event(
+            db=db, case=case, actor=bob, now=clock.now, kind="comment", message="hello"
+        )
+        db.flush()
+        raise RuntimeError("the request failed after the event was written")
+    with database.session() as db:
+        assert db.scalar(select(func.count()).select_from(Notification)) == before
+
+
+def test_queue_email_is_idempotent_by_key(database, clock, demo) -> None:
+    for _ in range(2):
+        with database.session() as db:
+            notifications.queue_email(
+                db=db,
+                to="stranger@example.org",
+                subject="We could not open a case from your e-mail",
+                text="Only named contacts of entitled organisations can open cases by e-mail.",
+                headers={"In-Reply-To": "<abc@example.org>"},
+                key="inbound-refusal:<abc@example.org>",
+                now=clock.now,
+            )
+    with database.session() as db:
+        [row] = db.scalars(
+            select(Notification).where(Notification.recipient == "stranger@example.org")
+        ).all()
+    assert row.state == "pending" and row.channel == "email" and row.payload["subject"]
+
+
+def test_queued_email_goes_out_like_any_other(database, clock, demo, runtime) -> None:
+    from tests.jobs.runners import EmbeddedPass
+
+    with database.session() as db:
+        notifications.queue_email(
+            db=db,
+            to="stranger@example.org",
+            subject="Re: help",
+            text="Plain",
+            html="<p>Rich</p>",
+            headers={"In-Reply-To": "<abc@example.org>", "Auto-Submitted": "auto-replied"},
+            key="refusal-1",
+            now=clock.now,
+        )
+    EmbeddedPass(runtime).run()
+    [sent] = [m for m in runtime.transports.mailer.sent if m["To"] == "stranger@example.org"]
+    assert sent["In-Reply-To"] == "<abc@example.org>"
+    assert sent["Auto-Submitted"] == "auto-replied"
+    assert sent.get_body(("html",)).get_content().strip() == "<p>Rich</p>"
+    assert sent["Message-ID"].endswith("@critdesk.localhost>")
+
+
+def test_the_in_app_inbox_lists_reads_and_refuses_another_users_notification(client, login) -> None:
+    bob = login(BOB)
+    ref = report(client, bob)["ref"]
+    inbox = client.get("/api/v1/notifications?unread=true", headers=bob).json()
+    mine = [i for i in inbox["items"] if i["case"] == ref]
+    assert [i["headline"] for i in mine] == ["Case received: Checkout fails for everyone"]
+    assert inbox["unread"] >= 1
+    lead_item = client.get("/api/v1/notifications", headers=login(LEAD)).json()["items"][0]
+    refused = client.post(f"/api/v1/notifications/{lead_item['id']}/read", headers=bob)
+    assert refused.status_code == 404
+    read = client.post(f"/api/v1/notifications/{mine[0]['id']}/read", headers=bob)
+    assert read.json() == {"read": 1}
+    client.post("/api/v1/notifications/read-all", headers=bob)
+    assert client.get("/api/v1/notifications", headers=bob).json()["unread"] == 0
+    assert client.get("/api/v1/notifications").status_code == 401
+
+
+def test_only_admins_manage_webhook_endpoints(client, login) -> None:
+    body = {"url": "https://hooks.example.org/critdesk"}
+    assert client.post("/api/v1/admin/webhooks", headers=login(LEAD), json=body).status_code == 403
+    admin = login("admin@vendor.example")
+    created = client.post("/api/v1/admin/webhooks", headers=admin, json=body)
+    assert created.status_code == 201 and len(created.json()["secret"]) >= 32
+    listed = client.get("/api/v1/admin/webhooks", headers=admin).json()
+    assert "secret" not in listed[0]
+    gone = client.delete(f"/api/v1/admin/webhooks/{created.json()['id']}", headers=admin)
+    assert gone.json()["active"] is False
