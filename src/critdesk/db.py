@@ -6,6 +6,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -71,24 +72,57 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _HandOffLock:
+    """A lock passed to its waiters in the order they came: ``threading.Lock`` lets a newcomer
+    take it ahead of a waiter that was woken but not yet scheduled, which on a busy machine
+    left some writers waiting for seconds. Any thread may release it."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiters: deque[threading.Event] = deque()
+        self._held = False
+
+    def acquire(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Event()
+            self._waiters.append(turn)
+        if turn.wait(timeout):
+            return True
+        with self._mutex:
+            if turn.is_set():  # handed over just as the wait ran out
+                return True
+            self._waiters.remove(turn)
+            return False
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().set()  # still held: it passes straight to the next
+            else:
+                self._held = False
+
+
 class WriterQueue:
     """Lines up this database's writers before ``BEGIN IMMEDIATE``, across threads and processes.
 
     SQLite's busy handler waits by sleeping and retrying with growing sleeps (up to 100 ms), so
     under load a writer that has waited long keeps losing the lock to newcomers: with 16
-    clients, a few cases took seconds to create. Here a writer waits on a thread lock (the
-    writers of one process) and then on an exclusive ``flock`` of a file beside the database
-    (one writer of each process), both of which wake the next waiter as soon as the lock is
-    free; only the writer at the head of the line ever meets SQLite's busy handler. SQLite
-    still takes and checks its own write lock exactly as before.
+    clients, a few cases took seconds to create. Here a writer waits in line in its process
+    (a lock handed over in arrival order) and then on an exclusive ``flock`` of a file beside
+    the database (one writer of each process), both of which wake the next waiter as soon as
+    the lock is free; only the writer at the head of the line ever meets SQLite's busy
+    handler. SQLite still takes and checks its own write lock exactly as before.
 
     A unit of work may begin on one thread and commit on another (FastAPI runs a request's
-    dependencies and route on pool threads), so the thread lock is a plain lock, not an owned
-    one; it is bounded by the busy timeout, as SQLite's own wait was.
+    dependencies and route on pool threads), so the line's lock is not owned by a thread; the
+    wait in it is bounded by the busy timeout, as SQLite's own wait was.
     """
 
     def __init__(self, lock_path: str | None) -> None:
-        self._threads = threading.Lock()
+        self._threads = _HandOffLock()
         self._lock_path = lock_path
         self._fd: int | None = None
 
