@@ -99,8 +99,13 @@ def statement_counts(url: str, data_dir: Path, tokens: dict[str, str], body: str
     from critdesk.app import create_app
     from critdesk.config import Settings
 
+    # No embedded job runner here: its sweeps and deliveries would be counted as the request's.
     settings = Settings(
-        data_dir=data_dir, database_url=url, rate_limit_cases_per_minute=0, secret_key="bench"
+        data_dir=data_dir,
+        database_url=url,
+        rate_limit_cases_per_minute=0,
+        secret_key="bench",
+        embedded_jobs=False,
     )
     app = create_app(settings)
     statements: list[str] = []

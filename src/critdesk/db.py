@@ -152,8 +152,8 @@ _QUEUED = "critdesk_writer_queued"
 
 
 def _sqlite_transactions(engine: Engine) -> None:
-    database = engine.url.database
-    on_disk = bool(database) and database != ":memory:" and not database.startswith("file:")
+    database = engine.url.database or ""
+    on_disk = database not in ("", ":memory:") and not database.startswith("file:")
     writers = WriterQueue(f"{database}-writers.lock" if on_disk else None)
 
     def begin(conn: Any) -> None:

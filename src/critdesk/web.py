@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -154,6 +155,20 @@ def install_error_handlers(app: Any) -> None:
         if wants_html(request):
             return _html_error(request, 409, message)
         return JSONResponse(error_body("concurrent_change", message), status_code=409)
+
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, error: OperationalError) -> Response:
+        # Only a database that could not be reached or locked in time is the client's to retry;
+        # anything else is a real fault and stays a 500.
+        text = str(error.orig).lower()
+        if "locked" not in text and "busy" not in text and "connection" not in text:
+            raise error
+        message = "the desk is busy; nothing was changed, please retry in a moment"
+        if wants_html(request):
+            return _html_error(request, 503, message, headers={"Retry-After": "1"})
+        return JSONResponse(
+            error_body("busy", message), status_code=503, headers={"Retry-After": "1"}
+        )
 
 
 class BodyLimit:

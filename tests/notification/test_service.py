@@ -165,3 +165,22 @@ def test_only_admins_manage_webhook_endpoints(client, login) -> None:
     assert "secret" not in listed[0]
     gone = client.delete(f"/api/v1/admin/webhooks/{created.json()['id']}", headers=admin)
     assert gone.json()["active"] is False
+
+
+def test_an_event_rolled_back_with_its_savepoint_leaves_no_notification(
+    database, clock, demo
+) -> None:
+    with database.session() as db:
+        before = db.scalar(select(func.count()).select_from(Notification))
+        bob = db.scalars(select(User).where(User.email == BOB)).one()
+        case = cases.load_case(db, db.scalar(select(func.min(Case.id))))
+        savepoint = db.begin_nested()
+        cases.record_event(db=db, case=case, actor=bob, now=clock.now, kind="comment", message="x")
+        db.flush()
+        savepoint.rollback()
+        cases.record_event(db=db, case=case, actor=bob, now=clock.now, kind="comment", message="y")
+    with database.session() as db:
+        rows = db.scalars(select(Notification).where(Notification.kind == "comment")).all()
+        assert db.scalar(select(func.count()).select_from(Notification)) == before + len(rows)
+        assert {r.event_id for r in rows} and all(r.event_id for r in rows)
+        assert len({r.event_id for r in rows}) == 1

@@ -5,8 +5,9 @@ goes out → the row is marked ``sent`` (committed). A runner that dies between 
 mark leaves the row ``sending``; once its lease (``next_attempt_at``) passes, any runner claims
 it again and sends it again, with the same Message-ID / ``X-Critdesk-Delivery``. That window —
 the message in flight, at most one per sending lane (``outbox_send_threads`` per runner) — is
-the only way a message goes out twice, and receivers drop the copy by those ids. Every other update is fenced by the claim
-(``claimed_by`` and ``attempts`` must still match), so two runners never both own a row.
+the only way a message goes out twice, and receivers drop the copy by those ids. Every other
+update is fenced by the claim (``claimed_by`` and ``attempts`` must still match), so two
+runners never both own a row.
 
 Claims take a batch at once with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent
 runners take different rows; on SQLite the one writer at a time makes the same conditional

@@ -1,7 +1,7 @@
 """Writing outbox rows in the caller's transaction.
 
 ``case/service._event`` hands every timeline event to ``register``. Notifiable ones wait in the
-session until it flushes (when every event has its id); ``after_flush`` then works out the
+session until it flushes (when every event has its id); after the flush a hook works out the
 recipients of all of them with a handful of queries and inserts their rows in one statement on
 the same connection, so the rows commit or roll back with the change. A sweep that records
 thousands of events in one unit of work pays those queries once per flush, not per event.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, select
+from sqlalchemy import Connection, event, insert, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -73,7 +73,7 @@ def register(db: Session, case: Case, case_event: CaseEvent) -> None:
     )
     db.info.setdefault(_PENDING, []).append(Pending(facts, case_event))
     if not db.info.get(_LISTENING):
-        event.listen(db, "after_flush", _after_flush)
+        event.listen(db, "after_flush_postexec", _after_flush)
         event.listen(db, "after_rollback", _forget)
         db.info[_LISTENING] = True
 
@@ -84,9 +84,13 @@ def _forget(db: Session) -> None:
 
 def _after_flush(db: Session, _context: Any) -> None:
     pending: list[Pending] = db.info.pop(_PENDING, [])
-    ready = [p for p in pending if p.event.id is not None]
-    if len(ready) != len(pending):
-        db.info[_PENDING] = [p for p in pending if p.event.id is None]
+    states = [inspect(p.event) for p in pending]
+    # Written events get their rows; events still to be flushed wait; events whose flush or
+    # savepoint was rolled back (neither) are dropped with it.
+    ready = [p for p, state in zip(pending, states, strict=True) if state.persistent]
+    waiting = [p for p, state in zip(pending, states, strict=True) if state.pending]
+    if waiting:
+        db.info[_PENDING] = waiting
     if ready:
         connection = db.connection()
         insert_ignoring_duplicates(connection, _rows(connection, ready))

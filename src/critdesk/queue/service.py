@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import CompoundSelect, Integer, bindparam, select, union_all
 from sqlalchemy.orm import Session
@@ -45,13 +46,15 @@ _CANDIDATE_COLUMNS = (
 )
 
 
-def _candidates(db: Session, severity: str, package_ids: list[int], need: int) -> list[tuple]:
+def _candidates(
+    db: Session, severity: str, package_ids: list[int], need: int
+) -> list[tuple[Any, ...]]:
     query = _candidates_query(severity, tuple(package_ids))
     return [tuple(row) for row in db.execute(query, {"need": need})]
 
 
 @lru_cache(maxsize=256)
-def _candidates_query(severity: str, package_ids: tuple[int, ...]) -> CompoundSelect:
+def _candidates_query(severity: str, package_ids: tuple[int, ...]) -> CompoundSelect[Any]:
     # Built once per severity and set of packages (building the statement took longer than
     # running it). How many each slice gives is written into the SQL when it runs, not bound:
     # PostgreSQL plans a bound LIMIT afresh on every execution (its generic plan assumes a
@@ -85,7 +88,7 @@ def _candidates_query(severity: str, package_ids: tuple[int, ...]) -> CompoundSe
 _score_of = lru_cache(maxsize=4096)(score)
 
 
-def _score(row: tuple, package: SupportPackage, now: datetime) -> Score:
+def _score(row: tuple[Any, ...], package: SupportPackage, now: datetime) -> Score:
     _id, _pkg, group, severity, reported_at, target, due_at, weight = row
     waiting = group == "waiting"
     if not waiting:
