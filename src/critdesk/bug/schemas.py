@@ -55,28 +55,6 @@ class BugIn(BugFields):
     submit: StrictBool = True
 
 
-class BugFromCaseIn(BaseModel):
-    """Overrides on top of what the case knows."""
-
-    model_config = ConfigDict(extra="forbid")
-    product: Short | None = None
-    component: Short | None = None
-    affected_versions: list[str] | None = None
-    title: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=300)]
-        | None
-    ) = None
-    description: Long | None = None
-    steps_to_reproduce: Long | None = None
-    expected: Long | None = None
-    actual: Long | None = None
-    environment: EnvironmentIn | None = None
-    severity: Severity | None = None
-    public: StrictBool | None = None
-    workaround: Long | None = None
-    submit: StrictBool = True
-
-
 class BugUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     product: Short | None = None
@@ -95,6 +73,12 @@ class BugUpdate(BaseModel):
     public: StrictBool | None = None
     workaround: Long | None = None
     signatures: list[str] | None = None
+
+
+class BugFromCaseIn(BugUpdate):
+    """Overrides on top of what the case knows."""
+
+    submit: StrictBool = True
 
 
 class StateIn(BaseModel):
