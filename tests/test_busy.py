@@ -14,7 +14,9 @@ def test_a_locked_database_answers_503_with_retry_after(client, login, monkeypat
     headers = login("alice@northwind.example")
 
     def locked(**_kwargs: object) -> None:
-        raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
+        raise OperationalError(
+            "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+        )
 
     monkeypatch.setattr(auth, "user_for_token", locked)
     response = client.get("/api/v1/cases", headers=headers)

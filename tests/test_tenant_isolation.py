@@ -36,7 +36,6 @@ SAMPLE_BODIES: dict[str, Any] = {
     "/bugs": {"bug": "BUG-1"},
     "/bugs/new": {},
     "/bugs/{key}": {},
-
 }
 
 

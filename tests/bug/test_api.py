@@ -193,22 +193,38 @@ def test_similar_search_finds_the_known_bug_and_customers_get_public_ones_only(
     eng = login(ENG1)
     internal = file_bug(client, eng)
     public = file_bug(
-        client, eng, public=True, title="Excel export of large Entities times out",
+        client,
+        eng,
+        public=True,
+        title="Excel export of large Entities times out",
         description="Exporting an Entity with more than 100k rows to Excel times out after 60 s.",
         workaround="Export in pages of 50k rows.",
     )
-    staff = client.get("/api/v1/bugs/similar", headers=eng,
-                       params={"text": "connection pool exhausted after REST call failures"})
+    staff = client.get(
+        "/api/v1/bugs/similar",
+        headers=eng,
+        params={"text": "connection pool exhausted after REST call failures"},
+    )
     assert staff.status_code == 200
     assert staff.json()["items"][0]["key"] == internal["key"]
-    mine = client.get("/api/v1/bugs/similar", headers=login(ALICE),
-                      params={"text": "connection pool exhausted after REST call failures"})
+    mine = client.get(
+        "/api/v1/bugs/similar",
+        headers=login(ALICE),
+        params={"text": "connection pool exhausted after REST call failures"},
+    )
     assert internal["key"] not in [h["key"] for h in mine.json()["items"]]
-    case = client.post("/api/v1/cases", headers=login(ALICE), json={
-        "title": "Excel export times out", "description": "Exporting our Claims Entity to Excel "
-        "times out for big tables", "environment_id": 1, "impact": {"degraded": True},
-        "breadth": "particular_circumstance", "end_users_blocked": False,
-    }).json()
+    case = client.post(
+        "/api/v1/cases",
+        headers=login(ALICE),
+        json={
+            "title": "Excel export times out",
+            "description": "Exporting our Claims Entity to Excel times out for big tables",
+            "environment_id": 1,
+            "impact": {"degraded": True},
+            "breadth": "particular_circumstance",
+            "end_users_blocked": False,
+        },
+    ).json()
     assert case["suggestions"][0]["key"] == public["key"]
     assert case["suggestions"][0]["workaround"] == "Export in pages of 50k rows."
 

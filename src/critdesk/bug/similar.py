@@ -42,8 +42,12 @@ class SimilarBugs:
         """Ranked bugs like ``text``; customers only ever get public, submitted bugs."""
         self.sync.refresh()
         hits = self.engine.search(
-            text, limit=limit, public_only=viewer.is_customer, kinds={"bug"},
-            signatures=signatures, exclude=exclude or set(),
+            text,
+            limit=limit,
+            public_only=viewer.is_customer,
+            kinds={"bug"},
+            signatures=signatures,
+            exclude=exclude or set(),
         )
         ids = [int(hit.id.split(":", 1)[1]) for hit in hits]
         bugs = {b.id: b for b in db.scalars(select(Bug).where(Bug.id.in_(ids)))}
@@ -52,10 +56,17 @@ class SimilarBugs:
             bug = bugs.get(bug_id)
             if bug is None or (viewer.is_customer and not (bug.public and bug.submitted_at)):
                 continue
-            results.append({
-                "key": bug.key, "kind": "bug", "title": bug.title, "state": bug.state,
-                "fix_version": bug.fix_version, "workaround": bug.workaround,
-                "score": round(hit.score, 4), "matched_by": list(hit.matched_by),
-                "url": f"/bugs/{bug.key}",
-            })
+            results.append(
+                {
+                    "key": bug.key,
+                    "kind": "bug",
+                    "title": bug.title,
+                    "state": bug.state,
+                    "fix_version": bug.fix_version,
+                    "workaround": bug.workaround,
+                    "score": round(hit.score, 4),
+                    "matched_by": list(hit.matched_by),
+                    "url": f"/bugs/{bug.key}",
+                }
+            )
         return results

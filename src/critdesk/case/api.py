@@ -63,9 +63,16 @@ def report_case(
         db=db, viewer=user, text=f"{case.title}\n{case.description}", limit=5
     )
     suggestions = [
-        {"kind": h["kind"], "key": h["key"], "title": h["title"], "url": h["url"],
-         "score": h["score"], "state": h["state"], "fix_version": h["fix_version"],
-         "workaround": h["workaround"]}
+        {
+            "kind": h["kind"],
+            "key": h["key"],
+            "title": h["title"],
+            "url": h["url"],
+            "score": h["score"],
+            "state": h["state"],
+            "fix_version": h["fix_version"],
+            "workaround": h["workaround"],
+        }
         for h in hits
     ]
     return _detail(db, user, case, now) | {"suggestions": suggestions}
