@@ -12,7 +12,6 @@ from critdesk.auth.models import User
 from critdesk.bug import rules, schemas, service
 from critdesk.bug.models import Bug, format_key
 from critdesk.case import service as cases
-from critdesk.errors import NotFound
 from critdesk.web import DbSession, Now, Page, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["bugs"])
@@ -165,6 +164,4 @@ def create_from_case(
 def unlink_bug(ref: str, key: str, db: DbSession, user: CurrentUser, now: Now) -> None:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     bug = service.get_bug(db=db, viewer=user, key=key)
-    if bug is None:
-        raise NotFound("bug")
     service.unlink_case(db=db, bug=bug, case=case, actor=user, now=now)

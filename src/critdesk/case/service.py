@@ -798,7 +798,11 @@ def _checked_evidence(
         if kind not in tables or not isinstance(item_id, int):
             raise Invalid("invalid_evidence", "evidence is {type: attachment|comment, id}")
         model, case_column = tables[kind]
-        found = db.scalar(select(model.id).where(model.id == item_id, case_column == case.id))
+        query = select(model.id).where(model.id == item_id, case_column == case.id)
+        if model is CaseEvent:
+            # Only the conversation counts as a comment, not any timeline event.
+            query = query.where(CaseEvent.kind == "comment")
+        found = db.scalar(query)
         if found is None:
             raise Invalid("unknown_evidence", f"{kind} {item_id} is not part of {case.ref}")
         checked.append({"type": kind, "id": item_id})

@@ -219,29 +219,6 @@ def _after_close(
         )
 
 
-def cancel_open_requests(
-    *, db: Session, case: Case, actor: User, now: datetime, reason: str
-) -> int:
-    """Used when the case is resolved or redirected: nothing is left waiting on the customer."""
-    result = db.execute(
-        update(InfoRequest)
-        .where(InfoRequest.case_id == case.id, InfoRequest.state == "open")
-        .values(state="cancelled", cancelled_at=now)
-    )
-    count = int(result.rowcount or 0)  # type: ignore[attr-defined]
-    if count:
-        cases.record_event(
-            db=db,
-            case=case,
-            actor=actor,
-            now=now,
-            kind="info_requests_cancelled",
-            message=reason,
-            data={"count": count},
-        )
-    return count
-
-
 def remind_overdue(*, db: Session, now: datetime, every: timedelta, limit: int = 500) -> int:
     """Records a reminder on each overdue open request, claiming each with a conditional update
     so that concurrent sweeps never remind twice."""

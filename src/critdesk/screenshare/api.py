@@ -78,7 +78,7 @@ def _slot(slot: rules.Slot, customer_zone: str, engineer_zone: str) -> dict[str,
     }
 
 
-def _view(case: Case, share: ScreenShare) -> dict[str, Any]:
+def share_view(case: Case, share: ScreenShare) -> dict[str, Any]:
     customer_zone = case.reporter.time_zone or case.package.calendar.get("timezone", "UTC")
     engineer_zone = share.proposed_by.time_zone or STAFF_ZONE
     accepted = None
@@ -106,7 +106,7 @@ def _view(case: Case, share: ScreenShare) -> dict[str, Any]:
 @router.get("", response_model=list[ScreenShareOut])
 def list_shares(ref: str, db: DbSession, user: CurrentUser) -> list[dict[str, Any]]:
     case = cases.get_case(db=db, viewer=user, ref=ref)
-    return [_view(case, s) for s in service.list_shares(db=db, case=case)]
+    return [share_view(case, s) for s in service.list_shares(db=db, case=case)]
 
 
 @router.post("", response_model=ScreenShareOut, status_code=201)
@@ -123,7 +123,7 @@ def propose(
         request_id=body.request_id,
         now=now,
     )
-    return _view(case, share)
+    return share_view(case, share)
 
 
 @router.post("/{share_id}/accept", response_model=ScreenShareOut)
@@ -132,7 +132,7 @@ def accept(
 ) -> dict[str, Any]:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     share = service.get_share(db=db, case=case, share_id=share_id)
-    return _view(
+    return share_view(
         case, service.accept(db=db, case=case, share=share, actor=user, start=body.start, now=now)
     )
 
@@ -143,7 +143,7 @@ def notes(
 ) -> dict[str, Any]:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     share = service.get_share(db=db, case=case, share_id=share_id)
-    return _view(
+    return share_view(
         case,
         service.record_notes(db=db, case=case, share=share, actor=user, notes=body.notes, now=now),
     )
@@ -153,7 +153,7 @@ def notes(
 def cancel(ref: str, share_id: int, db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     share = service.get_share(db=db, case=case, share_id=share_id)
-    return _view(case, service.cancel(db=db, case=case, share=share, actor=user, now=now))
+    return share_view(case, service.cancel(db=db, case=case, share=share, actor=user, now=now))
 
 
 @router.get(

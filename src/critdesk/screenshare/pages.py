@@ -24,7 +24,7 @@ from critdesk.screenshare import rules, service
 
 # The API's view is the one definition of each side's zone and of how a slot reads in it.
 from critdesk.screenshare.api import AcceptIn, NotesIn, ProposeIn
-from critdesk.screenshare.api import _view as api_view
+from critdesk.screenshare.api import share_view as api_view
 from critdesk.screenshare.models import ScreenShare
 from critdesk.web import AppSettings, DbSession, Now
 
