@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     tracker_timeout_seconds: float = Field(default=10.0, gt=0)
     tracker_retries: int = Field(default=3, ge=0, le=10)
     tracker_backoff_seconds: float = Field(default=0.5, ge=0)
+    # How often the job runners pull bug states from every configured tracker; 0 = never.
+    tracker_sync_minutes: float = Field(default=15.0, ge=0)
     tracker_max_retry_after_seconds: float = Field(default=60.0, ge=0)
 
     @cached_property

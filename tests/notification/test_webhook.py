@@ -163,3 +163,89 @@ def test_a_vendor_endpoint_hears_internal_escalations(
     events = [h.json()["event"] for h in webhook_receiver.hooks if h.json()["case"]["ref"] == ref]
     assert events == ["sla_warning", "sla_breach"]
     assert all(h.verified for h in webhook_receiver.hooks)
+
+
+def _endpoint(client, login, receiver, organisation_id, kinds=None):  # type: ignore[no-untyped-def]
+    response = client.post(
+        "/api/v1/admin/webhooks",
+        headers=login(ADMIN),
+        json={"url": receiver.url, "organisation_id": organisation_id, "kinds": kinds or []},
+    )
+    assert response.status_code == 201, response.text
+    receiver.secret = response.json()["secret"]
+    return response.json()
+
+
+def test_bug_state_changes_are_posted_signed_to_development_and_linked_customers(
+    client, login, runner, webhook_receiver, database
+) -> None:
+    from tests.bug.test_api import file_bug
+    from tests.notification.sinks import WebhookReceiver
+
+    eng = login(ENG1)
+    organisations = {
+        o["name"]: o["id"] for o in client.get("/api/v1/organisations", headers=login(ADMIN)).json()
+    }
+    customer = WebhookReceiver().start()
+    try:
+        # Development's systems hear of bug changes only; Northwind's of everything it may see.
+        _endpoint(client, login, webhook_receiver, None, kinds=["bug_state_changed"])
+        _endpoint(client, login, customer, organisations["Northwind Insurance"])
+        bug = file_bug(client, eng, public=True)
+        ref = report(client, login(ALICE))["ref"]
+        client.post(f"/api/v1/cases/{ref}/bugs", headers=eng, json={"bug": bug["key"]})
+        url = f"/api/v1/bugs/{bug['key']}/state"
+        assert client.post(url, headers=eng, json={"state": "in_progress"}).status_code == 200
+        fixed = client.post(url, headers=eng, json={"state": "fixed", "fix_version": "10.4.3"})
+        assert fixed.status_code == 200, fixed.text
+        runner.run()
+        runner.run()  # delivered once: a second run sends nothing more
+    finally:
+        customer.stop()
+
+    for receiver in (webhook_receiver, customer):
+        hooks = [h for h in receiver.hooks if h.json()["event"] == "bug_state_changed"]
+        assert all(h.verified for h in hooks)
+        assert all(h.headers["x-critdesk-event"] == "bug_state_changed" for h in hooks)
+        changes = {(h.json()["bug"]["previous_state"], h.json()["bug"]["state"]) for h in hooks}
+        assert changes == {(bug["state"], "in_progress"), ("in_progress", "fixed")}
+        assert len(hooks) == 2  # one delivery per change, never repeated
+        [fixed_hook] = [h for h in hooks if h.json()["bug"]["state"] == "fixed"]
+        assert fixed_hook.json()["bug"]["fix_version"] == "10.4.3"
+        assert fixed_hook.json()["cases"] == [ref]
+    with database.session() as db:
+        rows = db.scalars(
+            select(Notification).where(Notification.kind == "bug_state_changed")
+        ).all()
+    assert len(rows) == 4 and {r.state for r in rows} == {"sent"}
+
+
+def test_internal_bugs_and_unlinked_organisations_get_no_bug_webhooks(
+    client, login, runner, webhook_receiver, database
+) -> None:
+    from tests.bug.test_api import file_bug
+
+    eng = login(ENG1)
+    organisations = {
+        o["name"]: o["id"] for o in client.get("/api/v1/organisations", headers=login(ADMIN)).json()
+    }
+    _endpoint(client, login, webhook_receiver, organisations["Northwind Insurance"])
+    internal = file_bug(client, eng, public=False)
+    public_unlinked = file_bug(client, eng, public=True)
+    ref = report(client, login(ALICE))["ref"]
+    client.post(f"/api/v1/cases/{ref}/bugs", headers=eng, json={"bug": internal["key"]})
+    for bug in (internal, public_unlinked):
+        url = f"/api/v1/bugs/{bug['key']}/state"
+        assert client.post(url, headers=eng, json={"state": "in_progress"}).status_code == 200
+    runner.run()
+    assert not [h for h in webhook_receiver.hooks if h.json()["event"] == "bug_state_changed"]
+
+
+def test_an_endpoint_kind_must_be_known(client, login, webhook_receiver) -> None:
+    response = client.post(
+        "/api/v1/admin/webhooks",
+        headers=login(ADMIN),
+        json={"url": webhook_receiver.url, "kinds": ["bug_exploded"]},
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "unknown_kind"

@@ -19,6 +19,7 @@ from critdesk.case import service as cases
 from critdesk.case.models import Case
 from critdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from critdesk.logs import service as log_service
+from critdesk.notification import service as notifications
 
 EDITABLE = (
     "product",
@@ -359,6 +360,7 @@ def change_state(
     )
     if state in rules.CLOSING_STATES:
         _tell_linked_cases(db, bug, actor, now)
+    notifications.on_bug_state_change(db=db, bug=bug, before=before, actor=actor, now=now)
     return bug
 
 

@@ -14,13 +14,16 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from critdesk.adapters import tracker as trackers
 from critdesk.adapters.smtp import Mailer, mailer_from_url
 from critdesk.adapters.webhook import HttpxWebhookSender, WebhookSender
+from critdesk.bug import export
 from critdesk.case.service import close_unconfirmed
 from critdesk.cloudaccess.service import record_expiries
 from critdesk.config import Settings
@@ -108,6 +111,24 @@ def run_sweeps(database: Database, settings: Settings, now: datetime) -> dict[st
     return done
 
 
+def sync_trackers(database: Database, settings: Settings, now: datetime) -> dict[str, int]:
+    """Pulls every tracked bug's state from each configured tracker (Jira, GitHub): moved
+    bugs change state like an engineer's change, telling linked cases and webhooks. Each bug
+    is its own unit of work, with no transaction open across the HTTP calls."""
+    done: dict[str, int] = {}
+    for name in trackers.configured(settings):
+        try:
+            with closing(trackers.tracker_from_settings(settings, name)) as tracker:
+                results = export.sync_all_in_units(units=database.session, tracker=tracker, now=now)
+        except Exception:
+            log.exception("tracker sync with %s failed; retrying on the next pass", name)
+            continue
+        done[name] = sum(result.outcome == "changed" for result in results)
+        for failed in (r for r in results if r.outcome == "failed"):
+            log.warning("tracker sync: %s on %s failed: %s", failed.key, name, failed.message)
+    return done
+
+
 def transports_from(
     settings: Settings, *, mailer: Mailer | None = None, webhooks: WebhookSender | None = None
 ) -> Transports:
@@ -174,6 +195,13 @@ class EmbeddedRunner:
                 lambda: deliver(database, settings, self.transports, clock, budget),
             ),
         ]
+        if settings.tracker_sync_minutes > 0:
+            self._schedules.append(
+                _Schedule(
+                    settings.tracker_sync_minutes * 60,
+                    lambda: sync_trackers(database, settings, clock()),
+                )
+            )
         self.tick = min(s.every for s in self._schedules)
 
     def _sla_then_deliver(self) -> None:

@@ -99,6 +99,14 @@ def make_app(settings: Settings, *, periodic_tasks: bool = True) -> procrastinat
         rt = _runtime(context)
         return periodic.run_sweeps(rt.database, rt.settings, rt.clock())
 
+    @app.task(
+        name="critdesk.tracker_sync", pass_context=True, queueing_lock="critdesk.tracker_sync"
+    )
+    def tracker_sync(context: procrastinate.JobContext, timestamp: int | None = None) -> Any:
+        """Bug states pulled from the configured trackers (Jira, GitHub)."""
+        rt = _runtime(context)
+        return periodic.sync_trackers(rt.database, rt.settings, rt.clock())
+
     @app.task(name="critdesk.retry_stalled", queueing_lock="critdesk.retry_stalled")
     async def retry_stalled(timestamp: int | None = None) -> int:
         """Jobs of a worker that died (no heartbeat) go back to the queue. Harmless for ours,
@@ -118,6 +126,10 @@ def make_app(settings: Settings, *, periodic_tasks: bool = True) -> procrastinat
         )(deliver)
         app.periodic(cron=_cron(settings.sweep_interval_seconds), periodic_id="sweeps")(sweeps)
         app.periodic(cron="*/5 * * * *", periodic_id="stalled")(retry_stalled)
+        if settings.tracker_sync_minutes > 0:
+            app.periodic(
+                cron=_cron(settings.tracker_sync_minutes * 60), periodic_id="tracker_sync"
+            )(tracker_sync)
     return app
 
 

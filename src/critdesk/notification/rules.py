@@ -37,6 +37,11 @@ ONCE_PER_CASE = frozenset({"sla_warning", "sla_breach"})
 # The person who acted is not told of their own action, except the reporter's confirmation.
 TOLD_THEIR_OWN = frozenset({"reported"})
 USER_CHANNELS = ("email", "in_app")
+# Events that are not a case's: sent to webhook endpoints only (development's own systems, and
+# customers' systems for public bugs linked to their cases).
+BUG_STATE_CHANGED = "bug_state_changed"
+WEBHOOK_ONLY = frozenset({BUG_STATE_CHANGED})
+WEBHOOK_KINDS = NOTIFIABLE | WEBHOOK_ONLY
 
 
 def parties(kind: str, *, internal: bool) -> frozenset[str]:
@@ -57,6 +62,11 @@ def user_key(kind: str, *, case_id: int, event_id: int, user_id: int, channel: s
 
 def webhook_key(kind: str, *, case_id: int, event_id: int, endpoint_id: int) -> str:
     return f"{_scope(kind, case_id, event_id)}:endpoint-{endpoint_id}:webhook"
+
+
+def bug_webhook_key(*, bug_id: int, state: str, at_epoch_ms: int, endpoint_id: int) -> str:
+    """One delivery per bug state change and endpoint: a bug enters a state at one instant."""
+    return f"{BUG_STATE_CHANGED}:{bug_id}:{state}:{at_epoch_ms}:endpoint-{endpoint_id}:webhook"
 
 
 def _scope(kind: str, case_id: int, event_id: int) -> str:

@@ -6,6 +6,7 @@ Nothing here commits; outbox rows are written in the caller's transaction.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from critdesk.audit import service as audit
 from critdesk.auth.models import User
-from critdesk.case.models import Case, CaseEvent
+from critdesk.bug.models import Bug, BugCase
+from critdesk.case.models import Case, CaseEvent, format_ref
 from critdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from critdesk.notification import outbox, rules
 from critdesk.notification.models import (
@@ -53,6 +55,86 @@ def queue_email(
     outbox.insert_ignoring_duplicates(
         db.connection(),
         [outbox.row(key=key, channel="email", kind="email", recipient=to, at=now, payload=payload)],
+    )
+
+
+def on_bug_state_change(
+    *, db: Session, bug: Bug, before: str, actor: User | None, now: datetime
+) -> int:
+    """Signed webhooks for one bug state change, in the transaction that makes it.
+
+    The vendor's own endpoints hear of every bug; an organisation's endpoint hears only of a
+    public bug linked to one of its cases, with its own case refs and nothing internal. Returns
+    the number of deliveries queued."""
+    endpoints = db.scalars(
+        select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id)
+    ).all()
+    wanted = [e for e in endpoints if not e.kinds or rules.BUG_STATE_CHANGED in e.kinds]
+    if not wanted:
+        return 0
+    linked: dict[int, list[str]] = {}
+    for case_id, organisation_id in db.execute(
+        select(Case.id, Case.organisation_id)
+        .join(BugCase, BugCase.case_id == Case.id)
+        .where(BugCase.bug_id == bug.id)
+        .order_by(Case.id)
+    ):
+        linked.setdefault(organisation_id, []).append(format_ref(case_id))
+    rows = []
+    for endpoint in wanted:
+        if endpoint.organisation_id is None:
+            refs = [ref for refs in linked.values() for ref in refs]
+        elif bug.public and endpoint.organisation_id in linked:
+            refs = linked[endpoint.organisation_id]
+        else:
+            continue
+        body = bug_webhook_body(bug, before=before, actor=actor, now=now, cases=sorted(refs))
+        rows.append(
+            outbox.row(
+                key=rules.bug_webhook_key(
+                    bug_id=bug.id,
+                    state=bug.state,
+                    at_epoch_ms=int(now.timestamp() * 1000),
+                    endpoint_id=endpoint.id,
+                ),
+                channel="webhook",
+                kind=rules.BUG_STATE_CHANGED,
+                recipient=endpoint.url,
+                at=now,
+                endpoint_id=endpoint.id,
+                payload={"body": body},
+            )
+        )
+    if rows:
+        db.flush()
+        outbox.insert_ignoring_duplicates(db.connection(), rows)
+    return len(rows)
+
+
+def bug_webhook_body(
+    bug: Bug, *, before: str, actor: User | None, now: datetime, cases: list[str]
+) -> str:
+    """The JSON sent, fixed when the change happens: every retry sends the same bytes. Only a
+    bug's reportable fields, never the cases' contents."""
+    return json.dumps(
+        {
+            "event": rules.BUG_STATE_CHANGED,
+            "occurred_at": now.isoformat().replace("+00:00", "Z"),
+            "bug": {
+                "key": bug.key,
+                "title": bug.title,
+                "product": bug.product,
+                "component": bug.component,
+                "severity": bug.severity,
+                "state": bug.state,
+                "previous_state": before,
+                "fix_version": bug.fix_version,
+                "public": bug.public,
+            },
+            "cases": cases,
+            "by": actor.role if actor is not None else "tracker",
+        },
+        sort_keys=True,
     )
 
 
@@ -262,7 +344,7 @@ def create_endpoint(
     _require_admin(actor)
     if not url.startswith(("https://", "http://")):
         raise Invalid("invalid_url", "a webhook URL starts with https:// (or http://)")
-    unknown = set(kinds) - rules.NOTIFIABLE
+    unknown = set(kinds) - rules.WEBHOOK_KINDS
     if unknown:
         raise Invalid("unknown_kind", f"unknown kinds {sorted(unknown)}")
     if organisation_id is not None and db.get(Organisation, organisation_id) is None:
