@@ -15,6 +15,7 @@ from critdesk.case.report_pages import router as report_pages
 from critdesk.case.workspace_pages import router as workspace_pages
 from critdesk.cloudaccess.pages import router as cloudaccess_pages
 from critdesk.comment.pages import router as comment_pages
+from critdesk.notification.pages import router as notification_pages
 from critdesk.phone.pages import router as phone_pages
 from critdesk.queue.pages import router as queue_pages
 from critdesk.request.pages import router as request_pages
@@ -37,6 +38,7 @@ for concept in (
     screenshare_pages,
     cloudaccess_pages,
     bug_pages,
+    notification_pages,
 ):
     router.include_router(concept)
 
