@@ -15,7 +15,10 @@ migration 0004 (``critdesk db upgrade``); its connections put that schema on the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -155,12 +158,47 @@ def run(
     """Runs a worker until stopped (SIGINT/SIGTERM: it finishes its jobs first); with
     ``wait=False`` only until the queue is empty."""
     app = app or make_app(runtime.settings)
-    app.run_worker(
-        concurrency=concurrency or runtime.settings.worker_concurrency,
-        name=name,
-        wait=wait,
-        additional_context={"runtime": runtime},
-        install_signal_handlers=install_signal_handlers,
-        delete_jobs="successful",
-        listen_notify=wait,
-    )
+    options: dict[str, Any] = {
+        "concurrency": concurrency or runtime.settings.worker_concurrency,
+        "name": name,
+        "wait": wait,
+        "additional_context": {"runtime": runtime},
+        "delete_jobs": "successful",
+        "listen_notify": wait,
+    }
+    if not wait:
+        app.run_worker(install_signal_handlers=install_signal_handlers, **options)
+        return
+    asyncio.run(_supervise(app, options, install_signal_handlers))
+
+
+async def _supervise(app: procrastinate.App, options: dict[str, Any], signals: bool) -> None:
+    """procrastinate stops a worker, quietly, when one of its side tasks (the LISTEN
+    connection, the periodic deferrer) loses the database, e.g. while PostgreSQL restarts
+    (tests/faults). A desk's worker rides that out: it runs again, after a pause that grows
+    while the database stays away, until SIGINT/SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    pause = 1.0
+    async with app.open_async():
+        while not stop.is_set():
+            started = loop.time()
+            worker = asyncio.create_task(
+                app.run_worker_async(install_signal_handlers=False, **options)
+            )
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set():
+                worker.cancel()  # procrastinate then finishes the jobs it is running
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await worker
+                return
+            stopping.cancel()
+            error = None if worker.cancelled() else worker.exception()
+            log.warning("worker stopped (%r); starting it again in %.0f s", error, pause)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), pause)
+            pause = 1.0 if loop.time() - started > 60 else min(pause * 2, 30.0)

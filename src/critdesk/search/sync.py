@@ -30,6 +30,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -226,43 +227,53 @@ class IndexSync:
         with self.database.session(read_only=True) as session:
             return sum(source.count(session) for source in self.sources)
 
-    def refresh(self) -> int:
-        """Catch up with changes committed anywhere; returns how many documents changed."""
+    def refresh(self, session: Session | None = None) -> int:
+        """Catch up with changes committed anywhere; returns how many documents changed.
+
+        Pass the caller's session when it holds one (a request's): reading through it takes
+        no second connection from the pool. Otherwise concurrent requests each hold their own
+        connection while they wait for this lock, and the one holding the lock waits for a
+        free connection: with as many requests as the pool has connections, nobody moves
+        until the pool's timeout (tests/faults, bench/load: case reports at 32 clients per
+        process failed with 500 after 30 s)."""
         if self._rebuilding.is_set():
             return 0  # a rebuild reads everything anyway; searches use what it has so far
         if not self.built:
             return self.rebuild()
-        with self._lock:
+        with self._lock, self._reading(session) as reading:
             changed = 0
             if self._monotonic() - self._reconciled_at >= self.reconcile_seconds:
-                changed += self._reconcile()
-            with self.database.session(read_only=True) as session:
-                for source in self.sources:
-                    watermark = self._watermark.get(source.kind)
-                    since = None if watermark is None else watermark - self.overlap
-                    changed += self._apply(source, list(source.changes(session, since)))
+                changed += self._reconcile(reading)
+            for source in self.sources:
+                watermark = self._watermark.get(source.kind)
+                since = None if watermark is None else watermark - self.overlap
+                changed += self._apply(source, list(source.changes(reading, since)))
             return changed
+
+    def _reading(self, session: Session | None) -> AbstractContextManager[Session]:
+        if session is not None:
+            return nullcontext(session)
+        return self.database.session(read_only=True)
 
     def reconcile(self) -> int:
         """Drop deleted rows and re-read rows the polling missed (normally periodic)."""
-        with self._lock:
-            return self._reconcile()
+        with self._lock, self._reading(None) as reading:
+            return self._reconcile(reading)
 
-    def _reconcile(self) -> int:
+    def _reconcile(self, session: Session) -> int:
         changed = 0
-        with self.database.session(read_only=True) as session:
-            for source in self.sources:
-                present = dict(source.versions(session))
-                prefix = f"{source.kind}:"
-                gone = [i for i in self._seen if i.startswith(prefix) and i not in present]
-                self.engine.remove(gone)
-                for doc_id in gone:
-                    del self._seen[doc_id]
-                changed += len(gone)
-                missed = [u for i, u in present.items() if self._seen.get(i) != u]
-                if missed:
-                    rows = list(source.changes(session, min(missed)))
-                    changed += self._apply(source, rows)
+        for source in self.sources:
+            present = dict(source.versions(session))
+            prefix = f"{source.kind}:"
+            gone = [i for i in self._seen if i.startswith(prefix) and i not in present]
+            self.engine.remove(gone)
+            for doc_id in gone:
+                del self._seen[doc_id]
+            changed += len(gone)
+            missed = [u for i, u in present.items() if self._seen.get(i) != u]
+            if missed:
+                rows = list(source.changes(session, min(missed)))
+                changed += self._apply(source, rows)
         self._reconciled_at = self._monotonic()
         return changed
 

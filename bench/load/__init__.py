@@ -1,0 +1,1 @@
+"""Mixed workload against a scale-out deployment (issue 9): ``python -m bench.load.run``."""
