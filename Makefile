@@ -47,6 +47,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.redaction.run
 
 lock:
 	$(BIN)/pip install --quiet uv

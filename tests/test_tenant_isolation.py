@@ -36,6 +36,7 @@ SAMPLE_BODIES: dict[str, Any] = {
     "/bugs": {"bug": "BUG-1"},
     "/bugs/new": {},
     "/bugs/{key}": {},
+    "/article": {},
 }
 
 

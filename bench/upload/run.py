@@ -5,7 +5,10 @@ A real server (``critdesk serve``, one worker, SQLite, a temporary data folder) 
 port of 127.0.0.1; the demo data; a customer's case; then a multipart upload whose body is
 generated on the fly (one random MiB, repeated) and streamed by httpx, so the client holds no
 more than a MiB either. The server's VmRSS is sampled from /proc while the upload runs. The
-stored file's SHA-256 is checked, both as the API reports it and as read back from disk.
+stored file's SHA-256 is checked, both as the API reports it and as read back from disk
+(decrypted with the data folder's key: attachments are sealed with AES-256-GCM at rest, and the
+file on disk must start with the sealed-file header). Each upload is then downloaded once
+through the API (decrypting as it streams) and its throughput reported too.
 
 Run ``python -m bench.upload.run`` (``BENCH_UPLOAD_MIB`` changes the size, ``BENCH_UPLOAD_REPS``
 the number of timed uploads, 3 by default; ``BENCH_UPLOAD_PROFILE=FILE`` records the server with
@@ -33,6 +36,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from critdesk.adapters.storage import storage_from_settings
+from critdesk.config import Settings
+from critdesk.privacy.encryption import MAGIC
 
 MIB = 1024**2
 SIZE_MIB = int(os.environ.get("BENCH_UPLOAD_MIB", "1024"))
@@ -198,16 +205,35 @@ def upload(client: httpx.Client, ref: str, body: Body) -> tuple[dict[str, Any], 
 
 
 def stored_sha256(data_dir: Path) -> dict[int, str]:
-    """Every stored file's size and digest, read back from disk."""
+    """Every stored file's plaintext size and digest, read back from disk and decrypted with
+    the server's key file; a file that is not sealed is left out."""
+    storage = storage_from_settings(Settings(data_dir=data_dir, storage_keys=None))
     digests = {}
-    for path in (data_dir / "attachments").rglob("*"):
-        if path.is_file():
-            digest = hashlib.sha256()
-            with path.open("rb") as stream:
-                while chunk := stream.read(8 * MIB):
-                    digest.update(chunk)
-            digests[path.stat().st_size] = digest.hexdigest()
+    for key in storage.iter_keys():
+        with (data_dir / "attachments" / key).open("rb") as raw:
+            if raw.read(len(MAGIC)) != MAGIC:
+                continue
+        digest = hashlib.sha256()
+        size = 0
+        with storage.open_read(key) as stream:
+            while chunk := stream.read(8 * MIB):
+                digest.update(chunk)
+                size += len(chunk)
+        digests[size] = digest.hexdigest()
     return digests
+
+
+def download(client: httpx.Client, ref: str, attachment_id: int) -> tuple[str, int, float]:
+    """(SHA-256, bytes, seconds) of one attachment downloaded through the API."""
+    digest = hashlib.sha256()
+    size = 0
+    started = time.perf_counter()
+    with client.stream("GET", f"/api/v1/cases/{ref}/attachments/{attachment_id}") as response:
+        response.raise_for_status()
+        for chunk in response.iter_bytes(MIB):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size, time.perf_counter() - started
 
 
 def timed_upload(client: httpx.Client, ref: str, pid: int, data_dir: Path) -> dict[str, Any]:
@@ -220,6 +246,7 @@ def timed_upload(client: httpx.Client, ref: str, pid: int, data_dir: Path) -> di
     server_cpu, client_cpu = cpu_seconds(pid) - cpu_before, time.process_time() - client_before
     peak_kib = sampler.stop()
     on_disk = stored_sha256(data_dir).get(SIZE_MIB * MIB)
+    downloaded, downloaded_bytes, download_seconds = download(client, ref, created["id"])
     for path in (data_dir / "attachments").rglob("*"):
         if path.is_file():
             path.unlink()  # keep the disk usage of a run bounded to one file
@@ -233,7 +260,9 @@ def timed_upload(client: httpx.Client, ref: str, pid: int, data_dir: Path) -> di
         "rss_samples": sampler.samples,
         "server_cpu_s": round(server_cpu, 2),
         "client_cpu_s": round(client_cpu, 2),
-        "sha256_matches": created["sha256"] == body.sha256.hexdigest() == on_disk,
+        "download_seconds": round(download_seconds, 3),
+        "download_mb_per_s": round(downloaded_bytes / download_seconds / 1e6, 1),
+        "sha256_matches": created["sha256"] == body.sha256.hexdigest() == on_disk == downloaded,
         "size_matches": created["size"] == SIZE_MIB * MIB,
     }
 
@@ -300,6 +329,8 @@ def main() -> int:
         "size_mib": SIZE_MIB,
         "runs": runs,
         "median_mb_per_s": statistics.median(r["mb_per_s"] for r in runs),
+        "median_download_mb_per_s": statistics.median(r["download_mb_per_s"] for r in runs),
+        "encrypted_at_rest": True,
         "best_mb_per_s": best["mb_per_s"],
         "max_rss_growth_mib": worst_rss,
         "targets": {"mb_per_s": TARGET_MB_PER_S, "rss_growth_mib": TARGET_RSS_GROWTH_MIB},

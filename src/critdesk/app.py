@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from critdesk import __version__
-from critdesk.adapters.storage import LocalStorage
+from critdesk.adapters.storage import storage_from_settings
+from critdesk.article.api import router as article_router
+from critdesk.article.pages import router as article_pages
 from critdesk.attachment.api import router as attachment_router
+from critdesk.audit.api import router as audit_router
+from critdesk.audit.pages import router as audit_pages
 from critdesk.aup.api import router as aup_router
 from critdesk.auth.api import router as auth_router
 from critdesk.availability.api import router as availability_router
@@ -26,49 +27,28 @@ from critdesk.cloudaccess.api import router as cloudaccess_router
 from critdesk.comment.api import router as comment_router
 from critdesk.config import Settings
 from critdesk.db import Database, make_engine
+from critdesk.errors import ERROR_RESPONSES
 from critdesk.jobs.periodic import EmbeddedRunner
 from critdesk.logs.api import router as logs_router
 from critdesk.logs.pages import router as logs_pages
 from critdesk.notification.api import router as notification_router
+from critdesk.observability.health import router as health_router
+from critdesk.observability.metrics import HttpMetrics
+from critdesk.observability.middleware import RequestObserver
 from critdesk.organisation.api import router as organisation_router
 from critdesk.package.api import router as package_router
 from critdesk.pages import router as pages_router
 from critdesk.phone.api import router as phone_router
 from critdesk.phone.pages import router as phone_pages
 from critdesk.queue.api import router as queue_router
+from critdesk.redaction.api import router as redaction_router
+from critdesk.report.api import router as report_router
+from critdesk.report.pages import router as report_pages
 from critdesk.request.api import router as request_router
 from critdesk.screenshare.api import router as screenshare_router
-from critdesk.web import BodyLimit, Clock, install_error_handlers, system_clock
+from critdesk.web import BodyLimit, Clock, SecurityHeaders, install_error_handlers, system_clock
 
 STATIC_DIR = Path(__file__).parent / "static"
-
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-    (
-        b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        b"frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    ),
-]
-
-
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(
@@ -104,11 +84,12 @@ def create_app(
         version=__version__,
         description="A helpdesk for production-critical issues.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.db = db
     app.state.clock = clock
-    app.state.storage = LocalStorage(settings.data_dir / "attachments")
+    app.state.storage = storage_from_settings(settings)
     app.state.similar = SimilarBugs(db, semantic=settings.semantic_search)
     install_error_handlers(app)
     for router in (
@@ -131,25 +112,32 @@ def create_app(
         notification_router,
         logs_router,
         logs_pages,
+        audit_router,
+        audit_pages,
+        article_router,
+        article_pages,
+        report_router,
+        report_pages,
+        redaction_router,
     ):
         app.include_router(router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.get("/healthz", tags=["ops"])
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
-
-    @app.get("/readyz", tags=["ops"])
-    def readyz() -> dict[str, Any]:
-        with db.session(read_only=True) as session:
-            session.execute(text("SELECT 1"))
-        return {"status": "ready"}
+    app.include_router(health_router)
 
     app.add_middleware(
         BodyLimit,  # type: ignore[arg-type]
         max_bytes=settings.max_json_body_bytes,
         upload_max_bytes=settings.max_upload_bytes,
     )
-    app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
+    # The request id and the timing cover everything inside, refusals and errors included;
+    # outermost, the security headers go on every response, our own 500 included.
+    app.state.metrics = HttpMetrics(db, clock)
+    app.add_middleware(
+        RequestObserver,  # type: ignore[arg-type]
+        metrics=app.state.metrics,
+        fastapi_app=app,
+    )
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)  # type: ignore[arg-type]
     return app

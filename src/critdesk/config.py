@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     login_failure_window_minutes: int = 15
     db_pool_size: int = Field(default=10, ge=1)
     log_sql: bool = False
+    # Operating (critdesk.observability, critdesk serve): log lines as JSON objects or text
+    # ("auto": text on a terminal, JSON otherwise), their level, the bearer token /metrics
+    # wants from anything but a direct local connection, and the proxies whose
+    # X-Forwarded-For/-Proto the servers believe (comma-separated addresses, "*" for any).
+    log_format: Literal["auto", "json", "text"] = "auto"
+    log_level: str = Field(default="INFO", pattern="(?i)^(debug|info|warning|error)$")
+    metrics_token: SecretStr | None = None
+    forwarded_allow_ips: str = "127.0.0.1,::1"
     # Troubleshooting workspace
     info_request_due_hours: int = Field(default=24, ge=1)
     info_request_reminder_hours: int = Field(default=24, ge=1)
@@ -49,6 +57,14 @@ class Settings(BaseSettings):
     archive_max_total_bytes: int = Field(default=8 * 1024**3, ge=1)
     archive_max_ratio: int = Field(default=200, ge=1)
     archive_max_entries: int = Field(default=10_000, ge=1)
+    # Files at rest (privacy/): attachments are sealed with AES-256-GCM. Keys are
+    # comma-separated "id:base64" entries of 32 bytes, the first sealing new files; unset, a
+    # key file (storage_key_file, default <data_dir>/keys/storage.keys) is made on first use.
+    storage_keys: SecretStr | None = None
+    storage_key_file: Path | None = None
+    # Attachments' files are deleted this many days after their case closed (the rows stay,
+    # marked removed); 0 keeps them forever.
+    attachment_retention_days: int = Field(default=365, ge=0)
 
     # Notifications (the outbox) and their delivery; see notification/ and jobs/.
     # The sender of every notification e-mail; its domain also names Message-IDs and threads.
@@ -110,6 +126,20 @@ class Settings(BaseSettings):
     # How often the job runners pull bug states from every configured tracker; 0 = never.
     tracker_sync_minutes: float = Field(default=15.0, ge=0)
     tracker_max_retry_after_seconds: float = Field(default=60.0, ge=0)
+
+    # The community forum (Discourse; adapters/forum.py): published articles may be posted
+    # there. Unset URL or key: posting is refused as not configured.
+    forum_url: str | None = None  # https://forum.example.com
+    forum_api_key: SecretStr | None = None
+    forum_username: str = "system"
+    forum_category: int | None = None  # Discourse category id
+    forum_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # The access log (audit/access.py): a staff member's views of one case are recorded once
+    # per this many minutes (0 records every view); downloads and cloud access always.
+    access_log_dedup_minutes: int = Field(default=15, ge=0, le=24 * 60)
+    # `critdesk audit verify` warns about events left unsealed longer than this.
+    audit_unsealed_warn_minutes: int = Field(default=10, ge=1)
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
+from annotated_types import Interval
 from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -19,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from critdesk import templating
 from critdesk.config import Settings
-from critdesk.errors import DomainError, Invalid, error_body
+from critdesk.errors import DomainError, Invalid, error_body, error_schemas
 
 Clock = Callable[[], datetime]
 
@@ -28,7 +31,9 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Trivial dependencies are coroutines: FastAPI runs a plain ``def`` dependency on a worker
+# thread, and each such hop costs more than these bodies do.
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
@@ -46,8 +51,20 @@ def get_now(request: Request) -> datetime:
 # scope="function": the unit of work commits before the response is sent, so a client never
 # sees a success for a change that was then lost.
 DbSession = Annotated[Session, Depends(get_db, scope="function")]
-Now = Annotated[datetime, Depends(get_now)]
+
+
+async def _now(request: Request) -> datetime:
+    return get_now(request)
+
+
+Now = Annotated[datetime, Depends(_now)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+
+# The largest id an integer column holds (PostgreSQL's integer). A larger number names nothing,
+# and passed on it fails in the database driver (a 500) instead of answering 404 or 422.
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Interval(ge=1, le=MAX_ID)]
 
 
 class Pagination:
@@ -66,7 +83,7 @@ class Pagination:
             value = int(base64.urlsafe_b64decode(self.cursor.encode() + b"==").decode())
         except (ValueError, UnicodeDecodeError) as error:
             raise Invalid("invalid_cursor", "cursor is not one this API returned") from error
-        if value < 0:
+        if not 0 <= value <= MAX_ID:
             raise Invalid("invalid_cursor", "cursor is not one this API returned")
         return value
 
@@ -108,7 +125,23 @@ def _html_error(
     return templating.error_page(request, status_code, message, headers=headers)
 
 
+def _document_errors(app: Any) -> None:
+    """Adds the error shape ERROR_RESPONSES refers to to the app's OpenAPI components."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document: dict[str, Any] = generate()  # built once, then cached by FastAPI
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for name, schema in error_schemas().items():
+            schemas.setdefault(name, schema)
+        return document
+
+    app.openapi = openapi
+
+
 def install_error_handlers(app: Any) -> None:
+    _document_errors(app)
+
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> Response:
         headers = {}
@@ -140,12 +173,20 @@ def install_error_handlers(app: Any) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         headers = getattr(error, "headers", None)
+        # The framework answers 400 for a body it cannot parse (bytes that are not UTF-8, a
+        # broken multipart body): that is invalid input, which this API answers with 422.
+        status_code = 422 if error.status_code == 400 else error.status_code
         if wants_html(request):
-            return _html_error(request, error.status_code, str(error.detail), headers)
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated"}
+            return _html_error(request, status_code, str(error.detail), headers)
+        codes = {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "not_authenticated",
+            422: "invalid_input",
+        }
         return JSONResponse(
-            error_body(codes.get(error.status_code, "http_error"), str(error.detail)),
-            status_code=error.status_code,
+            error_body(codes.get(status_code, "http_error"), str(error.detail)),
+            status_code=status_code,
             headers=headers,
         )
 
@@ -219,3 +260,106 @@ async def _too_large(send: Send, limit: int, code: str) -> None:
     )
     await send({"type": "http.response.start", "status": 413, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
+
+
+# --- security headers on every response ---------------------------------------------------
+
+# The pages load only their own script and style sheet (static/app.js, static/critdesk.css):
+# no inline script, no inline style, no plug-ins, never framed, forms post only to us.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+# FastAPI's API explorers (/docs, /redoc) load their bundles from a CDN and start them with an
+# inline script, whose hash is computed from the page served; nothing personal is on them.
+DOCS_PATHS = frozenset({"/docs", "/redoc"})
+DOCS_POLICY = (
+    "default-src 'self'; script-src 'self' https://cdn.jsdelivr.net {hashes}; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:; worker-src blob:; "
+    "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), payment=(), usb=()"
+)
+HSTS = "max-age=63072000; includeSubDomains"
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
+
+
+def security_headers(*, https: bool) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+        (b"x-frame-options", b"DENY"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"permissions-policy", PERMISSIONS_POLICY.encode()),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+    if https:
+        # Only over HTTPS: a browser ignores it on plain HTTP, and a desk on plain HTTP (the
+        # laptop default) must not pin itself to a scheme it does not serve.
+        headers.append((b"strict-transport-security", HSTS.encode()))
+    return headers
+
+
+def docs_policy(body: bytes) -> bytes:
+    """The API explorer's policy, allowing exactly the inline scripts of this page."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
+        for script in _INLINE_SCRIPT.findall(body)
+    )
+    return DOCS_POLICY.format(hashes=hashes).encode()
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response (pages, API, static files, errors);
+    a header a route set itself is left as it is."""
+
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+        self.app = app
+        self.headers = security_headers(https=https)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] in DOCS_PATHS:
+            await self._docs(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = self._merged(message.get("headers", ()), {})
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _merged(self, present: Any, replace: dict[bytes, bytes]) -> list[tuple[bytes, bytes]]:
+        headers = list(present)
+        names = {name.lower() for name, _value in headers}
+        for name, value in self.headers:
+            if name not in names:
+                headers.append((name, replace.get(name, value)))
+        return headers
+
+    async def _docs(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Small pages, held until complete so that their policy can name their scripts.
+        start: Message | None = None
+        body = bytearray()
+
+        async def hold(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            body.extend(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            assert start is not None
+            policy = {b"content-security-policy": docs_policy(bytes(body))}
+            start["headers"] = self._merged(start.get("headers", ()), policy)
+            await send(start)
+            await send({"type": "http.response.body", "body": bytes(body)})
+
+        await self.app(scope, receive, hold)

@@ -17,7 +17,7 @@ from critdesk.attachment.archive import ArchiveLimits
 from critdesk.aup import service as aup
 from critdesk.aup.api import UploadRateChecked
 from critdesk.auth.deps import CurrentUser
-from critdesk.errors import Invalid, NotFound, TooLarge
+from critdesk.errors import ErrorResponse, Invalid, NotFound, TooLarge
 from critdesk.web import AppSettings, BodyTooLarge, DbSession, Now, Page, encode_cursor, get_now
 
 router = APIRouter(prefix="/api/v1/cases", tags=["attachments"])
@@ -154,7 +154,14 @@ def _chunks(stream: BinaryIO) -> Iterator[bytes]:
 @router.get(
     "/{ref}/attachments/{attachment_id}",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "the bytes"}},
+    responses={
+        200: {
+            # Served with the media type sniffed at upload, whatever it is.
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "the bytes",
+        },
+        410: {"model": ErrorResponse, "description": "The file was removed (retention, erasure)"},
+    },
 )
 def download(
     ref: str,
@@ -165,7 +172,7 @@ def download(
     now: Now,
     storage: AppStorage,
 ) -> StreamingResponse:
-    case, attachment = service.get_attachment(
+    case, attachment = service.get_download(
         db=db, viewer=user, ref=ref, attachment_id=attachment_id
     )
     content = service.open_content(storage=storage, attachment=attachment)

@@ -31,7 +31,7 @@ from critdesk.attachment.archive import ArchiveLimits
 from critdesk.attachment.models import Attachment
 from critdesk.aup import service as aup
 from critdesk.auth import service as auth
-from critdesk.auth.deps import SESSION_COOKIE
+from critdesk.auth.deps import session_cookie
 from critdesk.auth.models import User
 from critdesk.auth.pages import viewer_of
 from critdesk.case.models import Case
@@ -61,7 +61,7 @@ class Uploader:
 
 def uploader(request: Request, db: DbSession, now: Now) -> Uploader:
     """The page's viewer for a multipart form; its CSRF token is checked in the body later."""
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = session_cookie(request)
     found = auth.session_for_cookie(db=db, cookie=cookie, now=now) if cookie else None
     if found is None:
         raise NotAuthenticated("not_authenticated", "please log in")

@@ -33,6 +33,7 @@ from critdesk.case import service as case_service
 from critdesk.case.models import Case
 from critdesk.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
 from critdesk.logs import service as log_service
+from critdesk.privacy.encryption import SealedFileError
 from critdesk.request.models import InfoRequest
 
 log = logging.getLogger(__name__)
@@ -479,12 +480,60 @@ def get_attachment(
     return case, attachment
 
 
+class AttachmentGone(DomainError):
+    status_code = 410
+
+
+class StoredFileDamaged(DomainError):
+    """The stored bytes failed their integrity check (or their key is not configured): a fault
+    on the desk's side, answered in the error shape rather than as garbage bytes."""
+
+    status_code = 500
+
+
+# Why a file was removed, in the words of its 410 (privacy.rules.REMOVAL_REASONS says more).
+_REMOVED_BECAUSE = {
+    "retention": "its case closed longer ago than the retention period",
+    "erasure": "the personal data of the person who uploaded it was erased",
+}
+
+
+def get_download(
+    *, db: Session, viewer: User, ref: str, attachment_id: int
+) -> tuple[Case, Attachment]:
+    """Like ``get_attachment``, except that a removed file the viewer could have seen answers
+    410 with when and why it was removed."""
+    case = case_service.get_case(db=db, viewer=viewer, ref=ref)
+    query = select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == case.id)
+    if viewer.is_customer:
+        query = query.where(Attachment.internal.is_(False))
+    attachment = db.scalar(query)
+    if attachment is None:
+        raise NotFound("attachment")
+    if attachment.deleted_at is not None:
+        because = _REMOVED_BECAUSE.get(attachment.deleted_reason or "", "it was deleted")
+        raise AttachmentGone(
+            "attachment_removed",
+            f"the file {attachment.name!r} was removed on "
+            f"{attachment.deleted_at:%Y-%m-%d}: {because}",
+            reason=attachment.deleted_reason,
+            removed_at=attachment.deleted_at.isoformat(),
+        )
+    return case, attachment
+
+
 def open_content(*, storage: Storage, attachment: Attachment) -> BinaryIO:
     try:
         return storage.open_read(attachment.storage_key)
     except FileNotFoundError as error:
         log.error("attachment %s has a row but no stored bytes", attachment.id)
         raise NotFound("attachment content") from error
+    except SealedFileError as error:
+        log.error("attachment %s cannot be read: %s", attachment.id, error)
+        raise StoredFileDamaged(
+            "attachment_damaged",
+            "the stored file failed its integrity check; this was logged for the administrators",
+        ) from error
 
 
 def record_download(

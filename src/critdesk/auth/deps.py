@@ -9,10 +9,15 @@ from fastapi import Depends, Request
 
 from critdesk.auth import service
 from critdesk.auth.models import User
+from critdesk.config import Settings
 from critdesk.errors import Forbidden, NotAuthenticated
 from critdesk.web import DbSession, Now
 
 SESSION_COOKIE = "critdesk_session"
+# Over HTTPS the cookie is "__Host-" prefixed: a browser then keeps it only when it is Secure,
+# for path "/" and for this host alone (no Domain), so a sibling subdomain can neither plant
+# nor overwrite a session.
+SECURE_SESSION_COOKIE = "__Host-critdesk_session"
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -27,6 +32,15 @@ def _bearer(request: Request) -> str | None:
     return token.strip()
 
 
+def session_cookie_name(settings: Settings) -> str:
+    return SECURE_SESSION_COOKIE if settings.secure_cookies else SESSION_COOKIE
+
+
+def session_cookie(request: Request) -> str | None:
+    """The session cookie's value, under the name this deployment uses."""
+    return request.cookies.get(session_cookie_name(request.app.state.settings))
+
+
 def current_user(request: Request, db: DbSession, now: Now) -> User:
     token = _bearer(request)
     if token is not None:
@@ -34,7 +48,7 @@ def current_user(request: Request, db: DbSession, now: Now) -> User:
         if user is None:
             raise NotAuthenticated("invalid_token", "the API token is unknown, revoked or expired")
         return user
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = session_cookie(request)
     if cookie:
         found = service.session_for_cookie(db=db, cookie=cookie, now=now)
         if found is not None:

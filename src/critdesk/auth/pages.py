@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from critdesk.auth import service
-from critdesk.auth.deps import SESSION_COOKIE, UNSAFE_METHODS
+from critdesk.auth.deps import UNSAFE_METHODS, session_cookie, session_cookie_name
 from critdesk.auth.models import User
 from critdesk.case.service import HANDLER_ROLES
 from critdesk.errors import Forbidden, NotAuthenticated, RateLimited
@@ -29,6 +29,8 @@ router = APIRouter(include_in_schema=False)
 # A pre-session token for the login form itself (double submit): a site that cannot read our
 # cookies cannot make a browser log in to an account of the attacker's choosing.
 LOGIN_CSRF_COOKIE = "critdesk_login"
+# Over HTTPS, "__Host-" prefixed like the session's (which needs path "/").
+SECURE_LOGIN_CSRF_COOKIE = "__Host-critdesk_login"
 MAX_PASSWORD_CHARS = 1000
 
 
@@ -86,7 +88,7 @@ def viewer_of(user: User) -> dict[str, Any]:
 
 
 def _session_user(request: Request, db: DbSession, now: Now, form: Form) -> User | None:
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = session_cookie(request)
     found = service.session_for_cookie(db=db, cookie=cookie, now=now) if cookie else None
     if found is None:
         return None
@@ -113,8 +115,16 @@ PageUser = Annotated[User, Depends(page_user)]
 MaybePageUser = Annotated[User | None, Depends(_session_user)]
 
 
+def _login_cookie(settings: Any) -> tuple[str, str]:
+    """The login form's cookie: (name, path)."""
+    if settings.secure_cookies:
+        return SECURE_LOGIN_CSRF_COOKIE, "/"
+    return LOGIN_CSRF_COOKIE, "/login"
+
+
 def _login_token(request: Request) -> str:
-    current = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    name, _path = _login_cookie(request.app.state.settings)
+    current = request.cookies.get(name, "")
     return current if 20 <= len(current) <= 100 else secrets.token_urlsafe(32)
 
 
@@ -136,11 +146,12 @@ def _login_page(
         "login_token": token,
     }
     response = render(request, "auth/login.html", context, status_code=status_code, headers=headers)
+    name, path = _login_cookie(request.app.state.settings)
     response.set_cookie(
-        LOGIN_CSRF_COOKIE,
+        name,
         token,
         max_age=3600,
-        path="/login",
+        path=path,
         httponly=True,
         samesite="strict",
         secure=request.app.state.settings.secure_cookies,
@@ -163,7 +174,7 @@ def login_submit(
     next_path = safe_next(field(form, "next", 2000))
     page: dict[str, Any] = {"email": email, "next_path": next_path}
     sent = field(form, "csrf_token", 200)
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    expected = request.cookies.get(_login_cookie(settings)[0], "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return _login_page(
             request, **page, error="The login form had expired; please try again.", status_code=403
@@ -198,7 +209,7 @@ def _logged_in(*, db: Any, user: User, now: Any, settings: Any, to: str | None) 
     )
     response = RedirectResponse(to or home_path(user.role), status_code=303)
     response.set_cookie(
-        SESSION_COOKIE,
+        session_cookie_name(settings),
         cookie,
         max_age=settings.session_hours * 3600,
         path="/",
@@ -206,13 +217,18 @@ def _logged_in(*, db: Any, user: User, now: Any, settings: Any, to: str | None) 
         samesite="lax",
         secure=settings.secure_cookies,
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    name, path = _login_cookie(settings)
+    response.delete_cookie(name, path=path, secure=settings.secure_cookies, httponly=True)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, db: DbSession, _user: PageUser) -> RedirectResponse:
-    service.close_session(db=db, cookie=request.cookies.get(SESSION_COOKIE, ""))
+def logout(
+    request: Request, db: DbSession, settings: AppSettings, _user: PageUser
+) -> RedirectResponse:
+    service.close_session(db=db, cookie=session_cookie(request) or "")
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(
+        session_cookie_name(settings), path="/", secure=settings.secure_cookies, httponly=True
+    )
     return response

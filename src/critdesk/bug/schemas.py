@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from critdesk.bug.models import Bug
 from critdesk.bug.rules import FixTarget
@@ -73,6 +80,30 @@ class BugUpdate(BaseModel):
     public: StrictBool | None = None
     workaround: Long | None = None
     signatures: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required_fields(self) -> BugUpdate:
+        # Absent means "leave as it is"; an explicit null would blank a field every report has.
+        nulled = sorted(
+            name for name in self.model_fields_set & REQUIRED_FIELDS if getattr(self, name) is None
+        )
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null; leave them out instead")
+        return self
+
+
+REQUIRED_FIELDS = frozenset(
+    {
+        "product",
+        "affected_versions",
+        "title",
+        "description",
+        "environment",
+        "severity",
+        "public",
+        "signatures",
+    }
+)
 
 
 class BugFromCaseIn(BugUpdate):

@@ -13,17 +13,20 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from critdesk.article import kb
 from critdesk.auth.models import User
 from critdesk.bug.models import Bug
 from critdesk.db import Database
-from critdesk.search.engine import SimilarityEngine
-from critdesk.search.sync import IndexSync
+from critdesk.search.articles import ARTICLES
+from critdesk.search.engine import Hit, SimilarityEngine
+from critdesk.search.sync import BUGS, IndexSync
 
 
 class SimilarBugs:
     def __init__(self, database: Database, *, semantic: bool | None = False) -> None:
         self.engine = SimilarityEngine(semantic=semantic)
-        self.sync = IndexSync(database, self.engine)
+        # Bugs and published articles (the knowledge base) share the one engine and index.
+        self.sync = IndexSync(database, self.engine, sources=(BUGS, ARTICLES))
 
     def start(self) -> None:
         """Build the index without holding up the process that starts."""
@@ -40,7 +43,7 @@ class SimilarBugs:
         exclude: set[str] | None = None,
     ) -> list[dict[str, Any]]:
         """Ranked bugs like ``text``; customers only ever get public, submitted bugs."""
-        self.sync.refresh()
+        self.sync.refresh(db)
         hits = self.engine.search(
             text,
             limit=limit,
@@ -49,14 +52,33 @@ class SimilarBugs:
             signatures=signatures,
             exclude=exclude or set(),
         )
+        return list(self._bugs(db, viewer, hits).values())
+
+    def suggestions(
+        self, *, db: Session, viewer: User, text: str, limit: int
+    ) -> list[dict[str, Any]]:
+        """Known issues for a new report: bugs and published articles, ranked together;
+        customers only ever get public, submitted bugs and published articles."""
+        self.sync.refresh(db)
+        hits = self.engine.search(
+            text, limit=limit, public_only=viewer.is_customer, kinds={"bug", "article"}
+        )
+        found = self._bugs(db, viewer, [h for h in hits if h.kind == "bug"])
+        found |= {f"article:{f.article.id}": kb.suggestion(f) for f in kb.resolve(db, hits)}
+        return [found[hit.id] for hit in hits if hit.id in found]
+
+    def _bugs(
+        self, db: Session, viewer: User, hits: Sequence[Hit]
+    ) -> dict[str, dict[str, Any]]:
+        """The bugs behind the hits the viewer may see, by hit id, in the hits' order."""
         ids = [int(hit.id.split(":", 1)[1]) for hit in hits]
         bugs = {b.id: b for b in db.scalars(select(Bug).where(Bug.id.in_(ids)))}
-        results = []
+        results: dict[str, dict[str, Any]] = {}
         for hit, bug_id in zip(hits, ids, strict=True):
             bug = bugs.get(bug_id)
             if bug is None or (viewer.is_customer and not (bug.public and bug.submitted_at)):
                 continue
-            results.append(
+            results[hit.id] = (
                 {
                     "key": bug.key,
                     "kind": "bug",

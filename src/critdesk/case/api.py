@@ -7,13 +7,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
+from critdesk.audit.deps import AccessLog
 from critdesk.aup import service as aup
 from critdesk.auth.deps import CurrentUser
 from critdesk.auth.models import User
 from critdesk.case import schemas, service
 from critdesk.case.models import Case
 from critdesk.errors import Invalid
-from critdesk.web import AppSettings, DbSession, Now, Page, encode_cursor
+from critdesk.web import AppSettings, DbSession, Id, Now, Page, encode_cursor
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -57,9 +58,9 @@ def report_case(
     )
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
-    # Known issues first: the customer sees public bugs like theirs (articles join the same
-    # engine once the knowledge base exists).
-    hits = request.app.state.similar.similar(
+    # Known issues first: the customer sees public bugs and published knowledge base articles
+    # like theirs, ranked together by the one search engine.
+    hits = request.app.state.similar.suggestions(
         db=db, viewer=user, text=f"{case.title}\n{case.description}", limit=5
     )
     suggestions = [
@@ -106,8 +107,8 @@ def list_cases(
         Query(),
     ] = None,
     severity: schemas.Severity | None = None,
-    organisation_id: int | None = None,
-    environment_id: int | None = None,
+    organisation_id: Id | None = None,
+    environment_id: Id | None = None,
     channel: schemas.Channel | None = None,
     qualification: Literal["critical", "not_critical"] | None = None,
     owner: Annotated[str | None, Query(max_length=254, description="an e-mail or 'me'")] = None,
@@ -138,8 +139,13 @@ def list_cases(
 
 
 @router.get("/{ref}", response_model=schemas.CaseDetail)
-def get_case(ref: str, db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
-    return _detail(db, user, service.get_case(db=db, viewer=user, ref=ref), now)
+def get_case(
+    ref: str, db: DbSession, user: CurrentUser, now: Now, access: AccessLog
+) -> dict[str, Any]:
+    case = service.get_case(db=db, viewer=user, ref=ref)
+    detail = _detail(db, user, case, now)
+    access.viewed(user, case)  # staff reads go on the organisation's access log
+    return detail
 
 
 def _act(db: DbSession, user: User, ref: str, now: Any, run: Any) -> dict[str, Any]:

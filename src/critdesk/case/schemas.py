@@ -10,20 +10,22 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     StrictBool,
-    StrictInt,
     StringConstraints,
 )
 
 from critdesk.case import rules
 from critdesk.case.models import Case, CaseEvent
 from critdesk.sla import rules as sla
+from critdesk.web import Id
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
 Breadth = Literal["all_users", "end_users", "particular_circumstance"]
 Channel = Literal["web", "email", "phone"]
 Severity = Literal["S1", "S2", "S3", "S4"]
+StrictId = Annotated[Id, Strict()]
 RedirectTarget = Literal[
     "documentation", "support_helpdesk", "community_forum", "third_party_support", "account_manager"
 ]
@@ -46,7 +48,7 @@ class ImpactIn(Strict):
 class CaseCreate(Strict):
     title: Title
     description: Text
-    environment_id: StrictInt
+    environment_id: StrictId
     impact: ImpactIn
     breadth: Breadth
     end_users_blocked: StrictBool
@@ -54,7 +56,7 @@ class CaseCreate(Strict):
 
 
 class CasePreviewIn(Strict):
-    environment_id: StrictInt
+    environment_id: StrictId
     impact: ImpactIn
     breadth: Breadth
     end_users_blocked: StrictBool
@@ -87,7 +89,7 @@ class OutcomeIn(Strict):
 
 class EvidenceIn(Strict):
     type: Literal["attachment", "comment"]
-    id: StrictInt
+    id: StrictId
 
 
 class RootCauseIn(Strict):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from critdesk.attachment.models import Attachment
 from critdesk.attachment.pages import case_files, file_view, files_panel
+from critdesk.audit.deps import AccessLog
 from critdesk.auth.models import User
 from critdesk.auth.pages import PageUser
 from critdesk.bug.pages import known_issues
@@ -171,8 +172,15 @@ def detail_context(
 
 @router.get("/cases/{ref}")
 def case_detail(
-    request: Request, ref: str, db: DbSession, user: PageUser, now: Now, settings: AppSettings
+    request: Request,
+    ref: str,
+    db: DbSession,
+    user: PageUser,
+    now: Now,
+    settings: AppSettings,
+    access: AccessLog,
 ) -> HTMLResponse:
     case = service.get_case(db=db, viewer=user, ref=ref)
     context = detail_context(db=db, viewer=user, case=case, now=now, settings=settings)
+    access.viewed(user, case)  # staff reads go on the organisation's access log
     return render(request, "case/detail.html", context)

@@ -14,42 +14,6 @@ from critdesk.migration import upgrade
 from critdesk.organisation.models import Organisation
 from critdesk.package import service as packages
 
-WORKER_HEALTHCHECK_SECONDS = 30
-
-
-@click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-@click.option(
-    "--migrate/--no-migrate",
-    default=None,
-    help="Run migrations first (default: yes on the embedded SQLite database).",
-)
-@click.option("--access-log/--no-access-log", default=True)
-def serve(host: str, port: int, workers: int, migrate: bool | None, access_log: bool) -> None:
-    """Serve the web app and the API."""
-    import uvicorn
-
-    config = settings()
-    if migrate if migrate is not None else config.is_sqlite:
-        upgrade(config.effective_database_url)
-    click.echo(f"critdesk on http://{host}:{port} ({workers} worker(s))")
-    uvicorn.run(
-        "critdesk.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        proxy_headers=True,
-        log_level="info",
-        # The supervisor restarts a worker that does not answer its ping in time. Uvicorn's
-        # 5 s is shorter than a worker's start (spawn, then importing the app) takes on a
-        # loaded 2-core machine, where workers were killed and respawned in a loop.
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-    )
-
 
 @click.group()
 def db() -> None:

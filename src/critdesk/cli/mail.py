@@ -38,7 +38,7 @@ def serve(host: str, port: int, lmtp: bool, allow_remote: bool, migrate: bool | 
     polite refusal a day; auto-replies and bounces are dropped. Messages over
     CRITDESK_MAIL_MAX_MESSAGE_BYTES are refused (552); a processing error answers 451 so that
     the MTA retries."""
-    from critdesk.adapters.storage import LocalStorage
+    from critdesk.adapters.storage import storage_from_settings
     from critdesk.db import Database, make_engine
     from critdesk.mail.server import is_loopback, make_controller
     from critdesk.migration import upgrade
@@ -55,7 +55,7 @@ def serve(host: str, port: int, lmtp: bool, allow_remote: bool, migrate: bool | 
     database = Database(make_engine(config.effective_database_url, pool_size=4))
     controller = make_controller(
         database=database,
-        storage=LocalStorage(config.data_dir / "attachments"),
+        storage=storage_from_settings(config),
         settings=config,
         clock=system_clock,
         host=host,

@@ -4,12 +4,12 @@ one pass of every job, on any database (cron, debugging)."""
 from __future__ import annotations
 
 import json
-import logging
 
 import click
 
 from critdesk.cli.context import now, settings
 from critdesk.db import Database, make_engine
+from critdesk.observability.structured_logs import configure_logging
 
 
 @click.group(invoke_without_command=True)
@@ -32,7 +32,7 @@ def worker(ctx: click.Context, concurrency: int | None, name: str | None) -> Non
         raise click.ClickException(
             "critdesk worker needs PostgreSQL; on SQLite `critdesk serve` runs the jobs itself"
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(config.log_format, config.log_level)
     concurrency = concurrency or config.worker_concurrency
     app = jobs.make_app(config)
     with app.open():

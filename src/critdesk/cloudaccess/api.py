@@ -11,7 +11,7 @@ from critdesk.case import service as cases
 from critdesk.case.schemas import PersonOut, person
 from critdesk.cloudaccess import service
 from critdesk.cloudaccess.models import CloudAccess
-from critdesk.web import AppSettings, DbSession, Now
+from critdesk.web import AppSettings, DbSession, Id, Now
 
 router = APIRouter(prefix="/api/v1/cases/{ref}/cloud-access", tags=["cloud access"])
 
@@ -81,7 +81,7 @@ def open_access(
 
 @router.post("/{access_id}/use", response_model=CloudAccessOut)
 def use(
-    ref: str, access_id: int, body: UseIn, db: DbSession, user: CurrentUser, now: Now
+    ref: str, access_id: Id, body: UseIn, db: DbSession, user: CurrentUser, now: Now
 ) -> dict[str, Any]:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     access = service.get_access(db=db, case=case, access_id=access_id)
@@ -92,7 +92,7 @@ def use(
 
 
 @router.post("/{access_id}/revoke", response_model=CloudAccessOut)
-def revoke(ref: str, access_id: int, db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
+def revoke(ref: str, access_id: Id, db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     access = service.get_access(db=db, case=case, access_id=access_id)
     return _view(service.revoke(db=db, case=case, access=access, actor=user, now=now), now)

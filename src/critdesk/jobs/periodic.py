@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
+from contextvars import copy_context
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from critdesk.adapters import tracker as trackers
 from critdesk.adapters.smtp import Mailer, mailer_from_url
 from critdesk.adapters.webhook import HttpxWebhookSender, WebhookSender
+from critdesk.audit import chain as audit_chain
 from critdesk.bug import export
 from critdesk.case.service import close_unconfirmed
 from critdesk.cloudaccess.service import record_expiries
@@ -30,6 +32,8 @@ from critdesk.config import Settings
 from critdesk.db import Database
 from critdesk.logs import jobs as log_jobs
 from critdesk.notification.jobs import Delivered, Transports, deliver_until_idle
+from critdesk.observability.context import in_job
+from critdesk.privacy import retention
 from critdesk.request.service import remind_overdue
 from critdesk.sla import jobs as sla_jobs
 
@@ -57,6 +61,10 @@ SWEEPS = (
             db=db, now=now, window=timedelta(days=s.reopen_window_days)
         ),
     ),
+    # Files of cases closed longer ago than CRITDESK_ATTACHMENT_RETENTION_DAYS.
+    Sweep("attachment_retention", lambda db, now, s: retention.sweep(db, now, s)),
+    # Seals the audit events committed so far (one sealer at a time; a busy one skips).
+    Sweep("audit_seal", lambda db, now, s: audit_chain.seal(db, now)),
     # Last: it streams whole files (its own short transactions; the session is unused).
     Sweep("log_analysis", lambda db, now, s: log_jobs.sweep(db, now, s)),
 )
@@ -67,6 +75,7 @@ SLA_SWEEPS = (
 )
 
 
+@in_job("sla_sweep")
 def run_sla_sweeps(database: Database, settings: Settings, now: datetime) -> dict[str, int]:
     """Every due SLA warning and breach, one committed batch at a time until none is left.
 
@@ -79,7 +88,11 @@ def run_sla_sweeps(database: Database, settings: Settings, now: datetime) -> dic
             done[sweep.name] = _drain(sweep, database, settings, now)
             continue
         with ThreadPoolExecutor(loops, thread_name_prefix="critdesk-sla") as pool:
-            running = [pool.submit(_drain, sweep, database, settings, now) for _ in range(loops)]
+            # Each loop in a copy of this context: its lines and rows keep the sweep's job id.
+            running = [
+                pool.submit(copy_context().run, _drain, sweep, database, settings, now)
+                for _ in range(loops)
+            ]
             done[sweep.name] = sum(future.result() for future in running)
     return done
 
@@ -98,6 +111,7 @@ def _drain(sweep: Sweep, database: Database, settings: Settings, now: datetime) 
         return claimed_in_all
 
 
+@in_job("sweeps")
 def run_sweeps(database: Database, settings: Settings, now: datetime) -> dict[str, int]:
     """One pass of every sweep, each in its own unit of work; a failing sweep does not stop
     the others and is retried on the next pass."""
@@ -138,6 +152,7 @@ def transports_from(
     )
 
 
+@in_job("deliver")
 def deliver(
     database: Database,
     settings: Settings,

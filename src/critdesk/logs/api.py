@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from critdesk.attachment.api import AttachmentId
+from critdesk.audit.deps import AccessLog
 from critdesk.auth.deps import CurrentUser
 from critdesk.logs import schemas, service
 from critdesk.web import DbSession
@@ -16,11 +17,13 @@ router = APIRouter(prefix="/api/v1/cases", tags=["attachments"])
 
 @router.get("/{ref}/attachments/{attachment_id}/analysis", response_model=schemas.AnalysisOut)
 def get_analysis(
-    ref: str, attachment_id: AttachmentId, db: DbSession, user: CurrentUser
+    ref: str, attachment_id: AttachmentId, db: DbSession, user: CurrentUser, access: AccessLog
 ) -> dict[str, Any]:
     """The log analysis of a file: its progress while it runs, then the ranked signatures,
     their samples and the known bugs they match. Same permissions as the file itself."""
-    _case, attachment, analysis = service.get_analysis(
+    case, attachment, analysis = service.get_analysis(
         db=db, viewer=user, ref=ref, attachment_id=attachment_id
     )
-    return service.view(analysis, attachment, user)
+    view = service.view(analysis, attachment, user)
+    access.viewed(user, case, "log_analysis.viewed", attachment)
+    return view

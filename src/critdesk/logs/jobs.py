@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from critdesk.adapters.storage import LocalStorage, Storage
+from critdesk.adapters.storage import Storage, storage_from_settings
 from critdesk.attachment.models import Attachment
 from critdesk.case.models import Case
 from critdesk.config import Settings
@@ -42,6 +42,7 @@ from critdesk.logs.analysis import Analyzer, Options
 from critdesk.logs.matching import KnownIssues, known_issues_for
 from critdesk.logs.models import LogAnalysis
 from critdesk.logs.reader import CountingReader, NotText
+from critdesk.observability.context import bound_request_id
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -65,6 +66,8 @@ class _Work:
     name: str
     size: int
     reported_at: datetime | None
+    # The upload's request id: the analysis logs under it.
+    request_id: str | None = None
 
 
 def runner_name() -> str:
@@ -92,7 +95,9 @@ def analyse_pending(
         if work is None:
             break
         try:
-            _run(database, storage, work, worker, clock, known_issues or known_issues_for(database))
+            issues = known_issues or known_issues_for(database)
+            with bound_request_id(work.request_id):
+                _run(database, storage, work, worker, clock, issues)
             finished += 1
         except _LostClaim:
             log.warning("log analysis %s was claimed by another runner", work.id)
@@ -106,7 +111,7 @@ def sweep(db: Session, now: datetime, settings: Settings) -> int:
     in short transactions of its own, on the same engine.
     """
     database = Database(db.get_bind())  # type: ignore[arg-type]
-    storage = LocalStorage(settings.data_dir / "attachments")
+    storage = storage_from_settings(settings)
     return analyse_pending(database, now, storage)
 
 
@@ -179,6 +184,7 @@ def _work(db: Session, analysis_id: int, attempt: int) -> _Work:
         name=attachment.name,
         size=attachment.size,
         reported_at=case.reported_at,
+        request_id=row.request_id,
     )
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from critdesk.db import Base
+from critdesk.observability.context import current_request_id
 
 ANALYSIS_STATES = ("pending", "running", "done", "failed")
 
@@ -38,5 +39,7 @@ class LogAnalysis(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # The upload's request (X-Request-ID): the analysis job logs under the same id.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=current_request_id)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

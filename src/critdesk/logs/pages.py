@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from critdesk.audit.deps import AccessLog
 from critdesk.auth.models import User
 from critdesk.auth.pages import PageUser
 from critdesk.case import service as case_service
@@ -62,10 +63,16 @@ def analyses_panel(*, db: Session, viewer: User, case: Case) -> dict[str, Any]:
 
 @router.get("/cases/{ref}/log-analyses")
 def log_analyses_page(
-    request: Request, ref: str, db: DbSession, user: PageUser, fragment: bool = False
+    request: Request,
+    ref: str,
+    db: DbSession,
+    user: PageUser,
+    access: AccessLog,
+    fragment: bool = False,
 ) -> HTMLResponse:
     case = case_service.get_case(db=db, viewer=user, ref=ref)
     context = {"log_analyses": analyses_panel(db=db, viewer=user, case=case)}
+    access.viewed(user, case, "log_analysis.viewed")
     if fragment:
         return render_fragment(request, "logs/_analysis.html", context)
     return render(

@@ -23,7 +23,7 @@ from critdesk.notification.schemas import (
     endpoint_view,
     inbox_item,
 )
-from critdesk.web import DbSession, Now, Page, encode_cursor
+from critdesk.web import DbSession, Id, Now, Page, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
@@ -46,7 +46,7 @@ def read_all(db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
 
 
 @router.post("/notifications/{notification_id}/read", response_model=ReadOut)
-def read_one(notification_id: int, db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
+def read_one(notification_id: Id, db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
     return {"read": service.mark_read(db=db, user=user, notification_id=notification_id, now=now)}
 
 
@@ -83,7 +83,7 @@ def deliveries(
 
 
 @router.post("/admin/notifications/{notification_id}/retry", response_model=DeliveryOut)
-def retry(notification_id: int, db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
+def retry(notification_id: Id, db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
     return delivery_view(service.retry(db=db, actor=user, notification_id=notification_id, now=now))
 
 
@@ -107,7 +107,7 @@ def create_endpoint(body: EndpointIn, db: DbSession, user: CurrentUser, now: Now
 
 @router.delete("/admin/webhooks/{endpoint_id}", response_model=EndpointOut)
 def deactivate_endpoint(
-    endpoint_id: int, db: DbSession, user: CurrentUser, now: Now
+    endpoint_id: Id, db: DbSession, user: CurrentUser, now: Now
 ) -> dict[str, Any]:
     return endpoint_view(
         service.deactivate_endpoint(db=db, actor=user, endpoint_id=endpoint_id, now=now)

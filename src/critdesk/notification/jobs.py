@@ -41,6 +41,7 @@ from critdesk.db import Database
 from critdesk.notification import rules
 from critdesk.notification.models import CLAIMABLE, Notification, WebhookEndpoint
 from critdesk.notification.render import CaseView, Sender, case_email, ready_email
+from critdesk.observability.context import bound_request_id, current_request_id
 from critdesk.organisation.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ class _Job:
     kind: str
     send: Callable[[], None] | None = None
     error: str | None = None
+    # The causing request's id (or the drain's own): the send's log lines carry it.
+    request_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -154,8 +157,10 @@ def _send_lane(
                 result.lost += 1
                 continue
             renewed = time.monotonic()
-        outcome = _attempt(job, settings)
-        if not _record(database, job, worker, clock(), outcome, settings, jitter):
+        with bound_request_id(job.request_id):
+            outcome = _attempt(job, settings)
+            recorded = _record(database, job, worker, clock(), outcome, settings, jitter)
+        if not recorded:
             result.lost += 1
         else:
             setattr(result, outcome[0], getattr(result, outcome[0]) + 1)
@@ -309,7 +314,13 @@ def _prepare(
     sender = Sender(settings.mail_from, settings.mail_domain, settings.base_url)
     jobs = []
     for row in sorted(rows, key=lambda r: r.id):
-        job = _Job(row.id, attempts[row.id], row.channel, row.kind)
+        job = _Job(
+            row.id,
+            attempts[row.id],
+            row.channel,
+            row.kind,
+            request_id=row.request_id or current_request_id(),
+        )
         try:
             job.send = _sender_of(row, context, sender, transports, now)
         except Exception as error:  # a row that cannot be rendered must not stop the batch

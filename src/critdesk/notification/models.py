@@ -52,6 +52,8 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
     # In-app notifications only: when the user marked it read.
     read_at: Mapped[datetime | None]
+    # The request that caused it (X-Request-ID): delivery logs under the same id.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class NotificationPreference(Base):

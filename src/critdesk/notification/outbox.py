@@ -23,6 +23,7 @@ from critdesk.auth.models import CUSTOMER_ROLES, User
 from critdesk.case.models import Case, CaseEvent, format_ref
 from critdesk.notification import rules
 from critdesk.notification.models import Notification, NotificationPreference, WebhookEndpoint
+from critdesk.observability.context import current_request_id
 from critdesk.organisation.models import Organisation
 
 _PENDING = "critdesk.notification.pending"
@@ -134,6 +135,7 @@ _COLUMNS = (
     "next_attempt_at",
     "created_at",
     "sent_at",
+    "request_id",
 )
 
 
@@ -198,6 +200,7 @@ def row(
         "created_at": at,
         "sent_at": at if in_app else None,
         "read_at": None,
+        "request_id": current_request_id(),
     }
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from critdesk.notification.models import Notification, WebhookEndpoint
 from critdesk.notification.service import InboxItem
+from critdesk.web import Id
 
 
 class InboxItemOut(BaseModel):
@@ -77,7 +78,7 @@ class DeliveryPage(BaseModel):
 class EndpointIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=500)]
-    organisation_id: int | None = None
+    organisation_id: Id | None = None
     kinds: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
         default_factory=list, max_length=50
     )

@@ -17,7 +17,7 @@ from critdesk.organisation.schemas import (
     environment_view,
     organisation_view,
 )
-from critdesk.web import DbSession, Now
+from critdesk.web import DbSession, Id, Now
 
 router = APIRouter(prefix="/api/v1/organisations", tags=["organisations"])
 
@@ -50,7 +50,7 @@ def create_organisation(
 
 
 @router.get("/{organisation_id}", response_model=OrganisationOut)
-def get_organisation(organisation_id: int, db: DbSession, user: CurrentUser) -> dict[str, Any]:
+def get_organisation(organisation_id: Id, db: DbSession, user: CurrentUser) -> dict[str, Any]:
     return organisation_view(
         service.visible_organisation(db=db, actor=user, organisation_id=organisation_id)
     )
@@ -58,7 +58,7 @@ def get_organisation(organisation_id: int, db: DbSession, user: CurrentUser) -> 
 
 @router.get("/{organisation_id}/environments", response_model=list[EnvironmentOut])
 def list_environments(
-    organisation_id: int, db: DbSession, user: CurrentUser
+    organisation_id: Id, db: DbSession, user: CurrentUser
 ) -> list[dict[str, Any]]:
     org = service.visible_organisation(db=db, actor=user, organisation_id=organisation_id)
     return [environment_view(e) for e in org.environments]
@@ -66,7 +66,7 @@ def list_environments(
 
 @router.post("/{organisation_id}/environments", response_model=EnvironmentOut, status_code=201)
 def create_environment(
-    organisation_id: int, body: EnvironmentIn, db: DbSession, user: CurrentUser, now: Now
+    organisation_id: Id, body: EnvironmentIn, db: DbSession, user: CurrentUser, now: Now
 ) -> dict[str, Any]:
     org = service.visible_organisation(db=db, actor=user, organisation_id=organisation_id)
     env = service.create_environment(
@@ -76,14 +76,14 @@ def create_environment(
 
 
 @router.get("/{organisation_id}/users", response_model=list[UserOut])
-def list_users(organisation_id: int, db: DbSession, user: CurrentUser) -> list[dict[str, Any]]:
+def list_users(organisation_id: Id, db: DbSession, user: CurrentUser) -> list[dict[str, Any]]:
     org = service.visible_organisation(db=db, actor=user, organisation_id=organisation_id)
     return [_user_view(u) for u in service.list_users(db=db, actor=user, organisation=org)]
 
 
 @router.post("/{organisation_id}/users", response_model=UserOut, status_code=201)
 def create_user(
-    organisation_id: int, body: UserIn, db: DbSession, user: CurrentUser, now: Now
+    organisation_id: Id, body: UserIn, db: DbSession, user: CurrentUser, now: Now
 ) -> dict[str, Any]:
     org = service.visible_organisation(db=db, actor=user, organisation_id=organisation_id)
     service.require_admin(user)

@@ -24,17 +24,27 @@ def visible_organisation(*, db: Session, actor: User, organisation_id: int) -> O
     organisation = db.get(
         Organisation, organisation_id, options=[selectinload(Organisation.environments)]
     )
-    if organisation is None:
-        raise NotFound("organisation")
-    if actor.is_customer and actor.organisation_id != organisation.id:
+    if organisation is None or not may_see(actor, organisation):
         raise NotFound("organisation")
     return organisation
+
+
+def may_see(actor: User, organisation: Organisation) -> bool:
+    """Customers see their own organisation; an account manager the organisations they manage
+    (as with their cases); the rest of the vendor's staff every organisation."""
+    if actor.is_customer:
+        return actor.organisation_id == organisation.id
+    if actor.role == "account_manager":
+        return organisation.account_manager_id == actor.id
+    return True
 
 
 def list_organisations(*, db: Session, actor: User) -> list[Organisation]:
     query = select(Organisation).options(selectinload(Organisation.environments))
     if actor.is_customer:
         query = query.where(Organisation.id == actor.organisation_id)
+    elif actor.role == "account_manager":
+        query = query.where(Organisation.account_manager_id == actor.id)
     return list(db.scalars(query.order_by(Organisation.id)))
 
 

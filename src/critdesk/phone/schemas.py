@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StrictBool, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, StrictBool, StringConstraints
 
 from critdesk.auth.models import User
 from critdesk.case.models import Case
-from critdesk.case.schemas import Breadth, CaseDetail, ImpactIn
+from critdesk.case.schemas import Breadth, CaseDetail, ImpactIn, StrictId
 from critdesk.phone import service
 
 Notes = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
@@ -20,11 +20,11 @@ class CallIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     caller: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
-    caller_id: StrictInt | None = None
+    caller_id: StrictId | None = None
     notes: Notes
     case_ref: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] | None = None
     title: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    environment_id: StrictInt | None = None
+    environment_id: StrictId | None = None
     impact: ImpactIn = ImpactIn()
     breadth: Breadth | None = None
     end_users_blocked: StrictBool | None = None

@@ -18,7 +18,7 @@ from critdesk.request.schemas import (
     RequestPage,
     request_view,
 )
-from critdesk.web import AppSettings, DbSession, Now
+from critdesk.web import AppSettings, DbSession, Id, Now
 
 router = APIRouter(prefix="/api/v1/cases/{ref}/requests", tags=["info requests"])
 
@@ -57,7 +57,7 @@ def open_request(
 
 @router.get("/{request_id}", response_model=RequestOut)
 def get_request(
-    ref: str, request_id: int, db: DbSession, user: CurrentUser, now: Now
+    ref: str, request_id: Id, db: DbSession, user: CurrentUser, now: Now
 ) -> dict[str, Any]:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     return _view(db, user, service.get_request(db=db, case=case, request_id=request_id), now)
@@ -65,7 +65,7 @@ def get_request(
 
 @router.post("/{request_id}/answer", response_model=RequestOut)
 def answer_request(
-    ref: str, request_id: int, body: AnswerIn, db: DbSession, user: CurrentUser, now: Now
+    ref: str, request_id: Id, body: AnswerIn, db: DbSession, user: CurrentUser, now: Now
 ) -> dict[str, Any]:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     request = service.get_request(db=db, case=case, request_id=request_id)
@@ -85,7 +85,7 @@ def answer_request(
 @router.post("/{request_id}/cancel", response_model=RequestOut)
 def cancel_request(
     ref: str,
-    request_id: int,
+    request_id: Id,
     db: DbSession,
     user: CurrentUser,
     now: Now,

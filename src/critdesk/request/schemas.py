@@ -7,6 +7,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from critdesk.case.schemas import PersonOut, person
 from critdesk.request.models import InfoRequest
+from critdesk.web import Id
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -34,7 +35,7 @@ class RequestIn(BaseModel):
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     message: Text
-    attachment_ids: list[int] = Field(default_factory=list, max_length=50)
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=50)
     result: Literal["pass", "fail"] | None = None
 
 

@@ -15,7 +15,7 @@ from critdesk.case.models import Case
 from critdesk.case.schemas import PersonOut, person
 from critdesk.screenshare import rules, service
 from critdesk.screenshare.models import ScreenShare
-from critdesk.web import DbSession, Now
+from critdesk.web import DbSession, Id, Now
 
 router = APIRouter(prefix="/api/v1/cases/{ref}/screen-shares", tags=["screen-sharing"])
 STAFF_ZONE = "Europe/London"
@@ -31,7 +31,7 @@ class ProposeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     slots: list[SlotIn] = Field(min_length=1, max_length=rules.MAX_SLOTS)
     meeting_link: AnyHttpUrl
-    request_id: int | None = None
+    request_id: Id | None = None
 
 
 class AcceptIn(BaseModel):
@@ -128,7 +128,7 @@ def propose(
 
 @router.post("/{share_id}/accept", response_model=ScreenShareOut)
 def accept(
-    ref: str, share_id: int, body: AcceptIn, db: DbSession, user: CurrentUser, now: Now
+    ref: str, share_id: Id, body: AcceptIn, db: DbSession, user: CurrentUser, now: Now
 ) -> dict[str, Any]:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     share = service.get_share(db=db, case=case, share_id=share_id)
@@ -139,7 +139,7 @@ def accept(
 
 @router.post("/{share_id}/notes", response_model=ScreenShareOut)
 def notes(
-    ref: str, share_id: int, body: NotesIn, db: DbSession, user: CurrentUser, now: Now
+    ref: str, share_id: Id, body: NotesIn, db: DbSession, user: CurrentUser, now: Now
 ) -> dict[str, Any]:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     share = service.get_share(db=db, case=case, share_id=share_id)
@@ -150,7 +150,7 @@ def notes(
 
 
 @router.post("/{share_id}/cancel", response_model=ScreenShareOut)
-def cancel(ref: str, share_id: int, db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
+def cancel(ref: str, share_id: Id, db: DbSession, user: CurrentUser, now: Now) -> dict[str, Any]:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     share = service.get_share(db=db, case=case, share_id=share_id)
     return share_view(case, service.cancel(db=db, case=case, share=share, actor=user, now=now))
@@ -161,7 +161,7 @@ def cancel(ref: str, share_id: int, db: DbSession, user: CurrentUser, now: Now) 
     response_class=Response,
     responses={200: {"content": {"text/calendar": {}}}},
 )
-def invite(ref: str, share_id: int, db: DbSession, user: CurrentUser, now: Now) -> Response:
+def invite(ref: str, share_id: Id, db: DbSession, user: CurrentUser, now: Now) -> Response:
     case = cases.get_case(db=db, viewer=user, ref=ref)
     share = service.get_share(db=db, case=case, share_id=share_id)
     body = service.invitation(case=case, share=share, now=now)

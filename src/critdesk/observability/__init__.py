@@ -1,0 +1,1 @@
+"""Operating the desk: request ids, structured logs, Prometheus metrics, health and readiness."""

@@ -1,0 +1,1 @@
+"""Reports and dashboards: is the desk keeping its promises?"""

@@ -1,0 +1,188 @@
+"""``critdesk serve`` as a real server on a loopback port: N worker processes behind one
+socket, one view of their metrics, JSON logs with request ids, and a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+CRITDESK = str(Path(sys.executable).parent / "critdesk")
+START_SECONDS = 180  # a worker imports the whole app: slow on a busy 2-core machine
+STOP_SECONDS = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base: str
+    log: Path
+
+    def lines(self) -> list[dict]:
+        found = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            if line.startswith("{"):
+                found.append(json.loads(line))
+        return found
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=STOP_SECONDS)
+
+
+def start(tmp_path: Path, database_url: str, *args: str) -> Server:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CRITDESK_", "PROMETHEUS"))}
+    env |= {
+        "CRITDESK_DATABASE_URL": database_url,
+        "CRITDESK_DATA_DIR": str(tmp_path / "data"),
+        "CRITDESK_SEARCH_WARMUP": "false",
+        "CRITDESK_LOG_FORMAT": "json",
+        "TMPDIR": str(tmp_path / "tmp"),
+    }
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    log = tmp_path / "server.log"
+    command = [CRITDESK, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"]
+    with log.open("wb") as out:
+        process = subprocess.Popen([*command, *args], env=env, stdout=out, stderr=out)
+    server = Server(process, f"http://127.0.0.1:{port}", log)
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"serve exited {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(server.base + "/readyz", timeout=5).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise AssertionError(f"serve not ready in {START_SECONDS}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def servers() -> Iterator[list[Server]]:
+    started: list[Server] = []
+    yield started
+    for server in started:  # a failed test must not leave a server behind
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(timeout=STOP_SECONDS)
+
+
+def metric(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {
+        tuple(sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_two_workers_share_the_socket_and_one_view_of_metrics(
+    tmp_path, database_url, servers
+) -> None:
+    server = start(tmp_path, database_url, "--workers", "2", "--graceful-timeout", "20")
+    servers.append(server)
+
+    def healthz(_: int) -> int:
+        # A new connection each time: the kernel hands each to whichever worker accepts.
+        return int(httpx.get(server.base + "/healthz", timeout=30).json()["process"])
+
+    seen: set[int] = set()
+    asked = 0
+    with ThreadPoolExecutor(4) as pool:
+        while len(seen) < 2 and asked < 400:
+            seen |= set(pool.map(healthz, range(20)))
+            asked += 20
+    assert len(seen) == 2, f"one worker answered all {asked} requests"
+    assert server.process.pid not in seen  # the arbiter serves nothing itself
+
+    text = httpx.get(server.base + "/metrics", timeout=30).text
+    workers = metric(text, "critdesk_web_worker_start_time_seconds")
+    assert {int(dict(labels)["pid"]) for labels in workers} == seen
+    counted = metric(text, "critdesk_http_requests_total")
+    key = (("method", "GET"), ("route", "/healthz"), ("status", "200"))
+    assert counted[key] == asked  # every worker's requests, whichever answered the scrape
+    assert metric(text, "critdesk_database_up")[()] == 1
+
+    echoed = httpx.get(server.base + "/healthz", headers={"X-Request-ID": "deploy-1"})
+    assert echoed.headers["x-request-id"] == "deploy-1"
+
+    assert server.stop() == 0
+    assert not any(alive(pid) for pid in seen)
+    assert not list((tmp_path / "tmp").glob("critdesk-metrics-*"))  # its folder removed
+    messages = [line["msg"] for line in server.lines()]
+    assert any(m.startswith("Booting worker") for m in messages)
+    assert "Shutting down: Master" in messages
+
+
+def test_one_worker_serves_in_process_and_logs_json_with_request_ids(
+    tmp_path, database_url, servers
+) -> None:
+    server = start(tmp_path, database_url)
+    servers.append(server)
+    answer = httpx.get(server.base + "/api/v1/me", headers={"X-Request-ID": "deploy-2"})
+    assert answer.status_code == 401
+    assert int(httpx.get(server.base + "/healthz").json()["process"]) == server.process.pid
+    assert server.stop() == 0
+    access = [
+        line
+        for line in server.lines()
+        if line.get("logger") == "critdesk.access" and line.get("request_id") == "deploy-2"
+    ]
+    assert len(access) == 1
+    assert access[0]["route"] == "/api/v1/me" and access[0]["status"] == 401
+
+
+def test_workers_of_a_killed_arbiter_stop_and_free_the_port(tmp_path, database_url, servers):
+    """A fault: the arbiter is SIGKILLed. Its workers notice, stop, and a new server can take
+    the port at once (no orphan keeps serving an old socket)."""
+    server = start(tmp_path, database_url, "--workers", "2")
+    servers.append(server)
+    text = httpx.get(server.base + "/metrics", timeout=30).text
+    pids = {
+        int(dict(labels)["pid"])
+        for labels in metric(text, "critdesk_web_worker_start_time_seconds")
+    }
+    server.process.kill()
+    server.process.wait(timeout=STOP_SECONDS)
+    deadline = time.monotonic() + 30
+    try:
+        while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(alive(pid) for pid in pids)
+    finally:
+        for pid in pids:  # never leave an orphan behind, even when the test fails
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    port = server.base.rsplit(":", 1)[1]
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", int(port)))
