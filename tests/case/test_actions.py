@@ -218,3 +218,28 @@ def test_another_organisations_customer_cannot_act_on_the_case(client, login, ca
     for action in ("close", "reopen"):
         response = act(client, login(CAROL), case["ref"], action)
         assert response.status_code == 404
+
+
+def test_the_audit_trail_keeps_a_digest_of_free_text_not_the_text(
+    client, login, database, case
+) -> None:
+    import hashlib
+
+    from sqlalchemy import select
+
+    from critdesk.audit.models import AuditEvent
+
+    words = "Call me on +44 20 7946 0958, my password is in the vault"
+    response = client.post(
+        f"/api/v1/cases/{case['ref']}/comments", headers=login(ENG1), json={"body": words}
+    )
+    assert response.status_code == 201, response.text
+    with database.session() as session:
+        [row] = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_id == case["ref"], AuditEvent.action == "case.comment"
+            )
+        ).all()
+    assert "7946" not in str(row.data)  # an erase can scrub the timeline; the trail is fixed
+    assert row.data["message_sha256"] == hashlib.sha256(words.encode()).hexdigest()
+    assert row.data["message_chars"] == len(words)

@@ -309,9 +309,20 @@ def _event(
         object_type="case",
         object_id=case.ref,
         organisation_id=case.organisation_id,
-        data={"message": message, **(data or {})} if message else (data or {}),
+        data=_audit_data(message, data),
     )
     return event
+
+
+def _audit_data(message: str | None, data: dict[str, Any] | None) -> dict[str, Any]:
+    """What the audit trail keeps of a timeline event: its structured data and a digest of its
+    free text, never the text itself. The trail is append-only, so a contact's words must not
+    live there (a privacy erase scrubs the timeline); the digest still proves the timeline's
+    text unchanged since the event."""
+    if not message:
+        return dict(data or {})
+    digest = hashlib.sha256(message.encode()).hexdigest()
+    return {"message_sha256": digest, "message_chars": len(message), **(data or {})}
 
 
 def record_event(
