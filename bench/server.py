@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.measure import children, cmdline
+from bench.measure import children
 
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = os.environ.get(
@@ -171,7 +171,8 @@ class Server:
         )
 
     def worker_pids(self) -> list[int]:
-        return [p for p in children(self.process.pid) if "spawn_main" in cmdline(p)]
+        # gunicorn's workers: the arbiter's (the serve process's) forked children.
+        return children(self.process.pid)
 
     def get_json(self, path: str, token: str) -> Any:
         request = urllib.request.Request(

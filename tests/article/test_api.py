@@ -329,3 +329,10 @@ def test_an_account_manager_sees_drafts_of_their_organisations_only(
     assert "case" not in seen and "symptoms" not in seen
     listed = client.get("/api/v1/articles", headers=am).json()["items"]
     assert [a["id"] for a in listed] == [article["id"]]
+
+
+def test_an_article_id_of_non_ascii_digits_is_absent_not_an_error(client, login) -> None:
+    for path in ("/api/v1/articles/%C2%B3", "/api/v1/articles/%C2%B3/preview"):
+        response = client.get(path, headers=login(ENG1))
+        assert response.status_code == 404, response.text
+        assert response.json()["error"]["code"] == "not_found"

@@ -106,3 +106,14 @@ def test_the_nav_links_the_knowledge_base_for_everyone(client, browse) -> None:
     for who in (ALICE, ENG1):
         browse(who)
         assert 'href="/kb"' in client.get("/cases").text
+
+
+def test_a_resolved_case_page_offers_staff_a_write_up(client, login, browse) -> None:
+    ref = resolved_case(client, login)
+    token = browse(ENG1)
+    page = client.get(f"/cases/{ref}")
+    assert "Write up as a knowledge base article" in page.text
+    created = post(client, "/articles/new", token, case=ref)
+    assert created.headers["location"].startswith("/articles/")
+    browse(ALICE)  # the customer's view of the same case has no such button
+    assert "Write up as a knowledge base article" not in client.get(f"/cases/{ref}").text

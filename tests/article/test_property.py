@@ -111,7 +111,7 @@ def _write_up(database: Any, clock: Any, case_text: dict[str, str], pasted: str)
 
 
 @settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -109,6 +109,13 @@ def test_the_guard_forces_out_what_the_redactor_lets_through() -> None:
     assert result.forced
 
 
+def test_an_address_the_redactor_only_half_replaced_goes_whole() -> None:
+    # Not an e-mail address to the redactor (no such top-level domain), yet it names Alice.
+    result = rules.redact_article({"symptoms": "Ask alice@northwind.example10.4.2 why"}, KNOWN)
+    assert "alice" not in result.text("symptoms")
+    assert result.forced == ("alice@northwind.example10.4.2",)
+
+
 def test_allowances_never_cover_names_or_addresses() -> None:
     refused = rules.refused_allowances(
         ["nw-prod", "northwind insurance portal", "ALICE@northwind.example", "x@y.example"],

@@ -61,6 +61,8 @@ OUTCOME_LABELS = {
 SEPARATOR = "\n\n"
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 WORD = re.compile(r"[\w.@+-]")
+# Looser than an e-mail address: anything "who@where" — what the guard insists be replaced whole.
+ADDRESS_LIKE = re.compile(r"[\w.%+'-]+@[\w-]+(?:\.[\w-]+)*")
 
 
 class ArticleTransitionRefused(ValueError):
@@ -159,7 +161,8 @@ def section_texts(text: ArticleText) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class Mark:
-    """One replacement within one section's redacted text (``start``/``end`` there)."""
+    """One replacement within one section: ``start``/``end`` in its redacted text,
+    ``source_start``/``source_end`` in the author's."""
 
     category: str
     placeholder: str
@@ -167,6 +170,8 @@ class Mark:
     original: str
     start: int
     end: int
+    source_start: int
+    source_end: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,12 +222,12 @@ def redact_article(
     survive the redactor are forced out in a second pass, and if any still survives the
     article is refused (``RedactionIncomplete``) — it is never published with one."""
     result = _redact_once(sections, known, extra, allow)
-    left = _survivors_of(result, known)
+    left = _survivors_of(result, known) + _partly_redacted_addresses(sections, result)
     if not left:
         return result
     forced = tuple(dict.fromkeys(left))
     result = _redact_once(sections, known, (*extra, *forced), allow)
-    still = _survivors_of(result, known)
+    still = _survivors_of(result, known) + _partly_redacted_addresses(sections, result)
     if still:
         raise RedactionIncomplete(len(still))
     return RedactedArticle(result.sections, forced, result.one_pass)
@@ -245,7 +250,8 @@ def _redact_once(
     alone = []
     for name in names:
         own = redact(sections[name], known, extra=extra, allow=allow)
-        alone.append(RedactedSection(name, own.text, tuple(_mark(r, 0) for r in own.replacements)))
+        marks = tuple(_mark(r, 0, 0) for r in own.replacements)
+        alone.append(RedactedSection(name, own.text, marks))
     return RedactedArticle(tuple(alone), one_pass=False)
 
 
@@ -261,7 +267,7 @@ def _split(
             return None
         inside = [r for r in replacements if start <= r.start and r.end <= end]
         text = whole.text[out_start:out_end]
-        marks = tuple(sorted((_mark(r, out_start) for r in inside), key=lambda m: m.start))
+        marks = tuple(sorted((_mark(r, out_start, start) for r in inside), key=lambda m: m.start))
         sections.append(RedactedSection(name, text, marks))
     return tuple(sections)
 
@@ -281,7 +287,7 @@ def _out(replacements: Sequence[Replacement], position: int) -> int | None:
     return before.out_end + (position - before.end)
 
 
-def _mark(replacement: Replacement, offset: int) -> Mark:
+def _mark(replacement: Replacement, offset: int, source_offset: int) -> Mark:
     return Mark(
         category=replacement.category,
         placeholder=replacement.placeholder,
@@ -289,7 +295,23 @@ def _mark(replacement: Replacement, offset: int) -> Mark:
         original=replacement.original,
         start=replacement.out_start - offset,
         end=replacement.out_end - offset,
+        source_start=replacement.start - source_offset,
+        source_end=replacement.end - source_offset,
     )
+
+
+def _partly_redacted_addresses(sections: Mapping[str, str], result: RedactedArticle) -> list[str]:
+    """Anything shaped like an address in the author's text (``who@where``, however odd its
+    ending) that no single replacement covers whole: "alice@northwind.example10.4.2" is not
+    an e-mail address to the redactor, but leaving "alice@[ORG-1]" would still name her."""
+    found = []
+    for section in result.sections:
+        original = sections.get(section.name, "")
+        for match in ADDRESS_LIKE.finditer(original):
+            start, end = match.span()
+            if not any(m.source_start <= start and end <= m.source_end for m in section.marks):
+                found.append(match.group(0).rstrip(".-"))
+    return found
 
 
 def _survivors_of(result: RedactedArticle, known: KnownTerms) -> list[str]:

@@ -41,7 +41,7 @@ def parse_id(value: str | int) -> int:
     text = str(value).strip()
     if text.upper().startswith(ARTICLE_KEY_PREFIX):
         text = text[len(ARTICLE_KEY_PREFIX) :]
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise NotFound("article")
     return int(text)
 
