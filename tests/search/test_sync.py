@@ -248,3 +248,17 @@ def test_similar_command_prints_the_best_matches(
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].startswith(f"bug:{export} ")
     assert "Export of a Project hangs" in result.output
+
+
+def test_a_first_build_that_fails_is_logged_and_retried_by_the_next_search(caplog) -> None:
+    from sqlalchemy import create_engine
+
+    from critdesk.db import Database
+    from critdesk.search.engine import SimilarityEngine
+    from critdesk.search.sync import IndexSync
+
+    nowhere = Database(create_engine("sqlite:////nonexistent-folder/critdesk.db"))
+    sync = IndexSync(nowhere, SimilarityEngine(semantic=False))
+    sync.rebuild_in_background().join(timeout=10)
+    assert "first build failed" in caplog.text
+    assert not sync.built

@@ -27,6 +27,7 @@ so published articles can join the same engine later; ``BUGS`` is the one for bu
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -46,6 +47,8 @@ from critdesk.search.signatures import extract_signatures
 OVERLAP = timedelta(seconds=5)
 RECONCILE_SECONDS = 60.0
 BATCH = 1000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -187,9 +190,15 @@ class IndexSync:
         far, instead of every request waiting for the whole build.
         """
         self._rebuilding.set()
-        thread = threading.Thread(target=self.rebuild, name="index-rebuild", daemon=True)
+        thread = threading.Thread(target=self._first_build, name="index-rebuild", daemon=True)
         thread.start()
         return thread
+
+    def _first_build(self) -> None:
+        try:
+            self.rebuild()
+        except Exception as error:  # e.g. the database not reachable yet at start-up
+            log.warning("search index: first build failed (%s); the next search builds it", error)
 
     def rebuild(self, *, progress: Callable[[int], None] | None = None) -> int:
         """(Re)build the engine from every source; ``progress(n)`` after each batch."""
