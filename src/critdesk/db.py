@@ -207,6 +207,19 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     )
 
 
+def begin_read(session: Session) -> None:
+    """Begins the session's next transaction as a read: on SQLite a deferred ``BEGIN`` outside
+    the writers' line (above). For reads only; a write in it would have to upgrade the lock."""
+    session.connection(execution_options={"critdesk_read_only": True})
+
+
+def commit_then_read(session: Session) -> None:
+    """Commits the unit of work so far and goes on reading (``begin_read``), so that what the
+    request still reads (rendering its answer) does not hold SQLite's write lock."""
+    session.commit()
+    begin_read(session)
+
+
 class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

@@ -5,13 +5,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import anyio
 from annotated_types import Interval
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
@@ -37,11 +39,44 @@ async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """The request's unit of work (``Database.session``'s contract: committed when the route
+    returns normally, rolled back otherwise).
+
+    A coroutine: opening a session does no I/O (it connects at its first statement), so only
+    the commit or rollback at the end goes to a worker thread, in one hop; a plain generator
+    costs a hop on the way in and one on the way out."""
     read_only = request.method in ("GET", "HEAD", "OPTIONS")
-    with request.app.state.db.session(read_only=read_only) as session:
-        request.state.db = session
+    database = request.app.state.db
+    session = (database.read_sessions if read_only else database.sessions)()
+    request.state.db = session
+    try:
         yield session
+    except BaseException:
+        # Shielded: a request cancelled meanwhile (the client went away) still gives its
+        # connection, and on SQLite its place in the writers' line, back.
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_discard, session)
+        raise
+    with anyio.CancelScope(shield=True):
+        await run_in_threadpool(_finish, session)
+
+
+def _finish(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _discard(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 def get_now(request: Request) -> datetime:

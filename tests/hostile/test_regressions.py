@@ -98,3 +98,16 @@ def test_an_account_manager_sees_only_the_organisations_they_manage(
     for path in ("", "/environments", "/users"):
         response = client.get(f"/api/v1/organisations/{contoso}{path}", headers=am)
         assert response.status_code == 404, path
+
+
+def test_a_package_field_every_package_has_cannot_be_nulled(client, login) -> None:
+    admin = login("admin@vendor.example")
+    before = client.get("/api/v1/packages", headers=admin).json()
+    for field in ("name", "desk_access", "calendar", "channels", "sla_targets", "queue_weight"):
+        response = client.patch("/api/v1/packages/essential", headers=admin, json={field: None})
+        assert response.status_code == 422, (field, response.text)
+    huge = {"sla_targets": {s: 10**30 for s in ("S1", "S2", "S3", "S4")}}
+    assert client.patch("/api/v1/packages/premium", headers=admin, json=huge).status_code == 422
+    assert client.get("/api/v1/packages", headers=admin).json() == before
+    cleared = client.patch("/api/v1/packages/premium", headers=admin, json={"phone_number": None})
+    assert cleared.status_code == 200 and cleared.json()["phone_number"] is None

@@ -67,9 +67,7 @@ class SimilarBugs:
         found |= {f"article:{f.article.id}": kb.suggestion(f) for f in kb.resolve(db, hits)}
         return [found[hit.id] for hit in hits if hit.id in found]
 
-    def _bugs(
-        self, db: Session, viewer: User, hits: Sequence[Hit]
-    ) -> dict[str, dict[str, Any]]:
+    def _bugs(self, db: Session, viewer: User, hits: Sequence[Hit]) -> dict[str, dict[str, Any]]:
         """The bugs behind the hits the viewer may see, by hit id, in the hits' order."""
         ids = [int(hit.id.split(":", 1)[1]) for hit in hits]
         bugs = {b.id: b for b in db.scalars(select(Bug).where(Bug.id.in_(ids)))}
@@ -78,17 +76,15 @@ class SimilarBugs:
             bug = bugs.get(bug_id)
             if bug is None or (viewer.is_customer and not (bug.public and bug.submitted_at)):
                 continue
-            results[hit.id] = (
-                {
-                    "key": bug.key,
-                    "kind": "bug",
-                    "title": bug.title,
-                    "state": bug.state,
-                    "fix_version": bug.fix_version,
-                    "workaround": bug.workaround,
-                    "score": round(hit.score, 4),
-                    "matched_by": list(hit.matched_by),
-                    "url": f"/bugs/{bug.key}",
-                }
-            )
+            results[hit.id] = {
+                "key": bug.key,
+                "kind": "bug",
+                "title": bug.title,
+                "state": bug.state,
+                "fix_version": bug.fix_version,
+                "workaround": bug.workaround,
+                "score": round(hit.score, 4),
+                "matched_by": list(hit.matched_by),
+                "url": f"/bugs/{bug.key}",
+            }
         return results

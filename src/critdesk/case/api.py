@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from critdesk.audit.deps import AccessLog
 from critdesk.aup import service as aup
@@ -13,8 +15,11 @@ from critdesk.auth.deps import CurrentUser
 from critdesk.auth.models import User
 from critdesk.case import schemas, service
 from critdesk.case.models import Case
+from critdesk.db import commit_then_read
 from critdesk.errors import Invalid
 from critdesk.web import AppSettings, DbSession, Id, Now, Page, encode_cursor
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
@@ -58,12 +63,26 @@ def report_case(
     )
     if not created:
         response.headers["Idempotent-Replayed"] = "true"
-    # Known issues first: the customer sees public bugs and published knowledge base articles
-    # like theirs, ranked together by the one search engine.
-    hits = request.app.state.similar.suggestions(
-        db=db, viewer=user, text=f"{case.title}\n{case.description}", limit=5
-    )
-    suggestions = [
+    # The case is committed before anything else is read: on SQLite the write lock is held
+    # only for the report itself, not for the search and the rendering below.
+    commit_then_read(db)
+    detail = _detail(db, user, case, now)
+    return detail | {"suggestions": _suggestions(request, db, user, case)}
+
+
+def _suggestions(request: Request, db: Session, user: User, case: Case) -> list[dict[str, Any]]:
+    """Known issues first: the customer sees public bugs and published knowledge base articles
+    like theirs, ranked together by the one search engine. The case is reported whatever
+    happens here: a failing search gives no suggestions, not an error."""
+    try:
+        hits = request.app.state.similar.suggestions(
+            db=db, viewer=user, text=f"{case.title}\n{case.description}", limit=5
+        )
+    except Exception:
+        log.exception("known-issue suggestions failed for case %s", case.ref)
+        db.rollback()
+        return []
+    return [
         {
             "kind": h["kind"],
             "key": h["key"],
@@ -76,7 +95,6 @@ def report_case(
         }
         for h in hits
     ]
-    return _detail(db, user, case, now) | {"suggestions": suggestions}
 
 
 @router.post("/preview", response_model=schemas.CasePreviewOut)

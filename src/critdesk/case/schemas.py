@@ -5,27 +5,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from annotated_types import Interval
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
     Field,
-    Strict,
     StrictBool,
+    StrictInt,
     StringConstraints,
 )
 
 from critdesk.case import rules
 from critdesk.case.models import Case, CaseEvent
 from critdesk.sla import rules as sla
-from critdesk.web import Id
+from critdesk.web import MAX_ID
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
 Breadth = Literal["all_users", "end_users", "particular_circumstance"]
 Channel = Literal["web", "email", "phone"]
 Severity = Literal["S1", "S2", "S3", "S4"]
-StrictId = Annotated[Id, Strict()]
+StrictId = Annotated[StrictInt, Interval(ge=1, le=MAX_ID)]
 RedirectTarget = Literal[
     "documentation", "support_helpdesk", "community_forum", "third_party_support", "account_manager"
 ]

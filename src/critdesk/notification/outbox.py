@@ -225,14 +225,15 @@ class _Directory:
         people = select(User.id, User.email, User.role, User.organisation_id).where(
             User.active.is_(True)
         )
+        # One query for the named people, every lead and the organisations' admins.
         self.people = {
             p.id: p
-            for p in _people(connection, people.where(User.id.in_(wanted)))
-            + _people(connection, people.where(User.role == "lead"))
-            + _people(
+            for p in _people(
                 connection,
                 people.where(
-                    User.role == "customer_admin", User.organisation_id.in_(organisations)
+                    User.id.in_(wanted)
+                    | (User.role == "lead")
+                    | ((User.role == "customer_admin") & User.organisation_id.in_(organisations))
                 ),
             )
         }

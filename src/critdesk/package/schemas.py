@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from critdesk.package.models import SupportPackage
 from critdesk.package.service import calendar_of
@@ -23,6 +23,11 @@ class PackageOut(BaseModel):
     phone_number: str | None
 
 
+# A start-investigating target longer than a year means nothing; a huge one would overflow
+# the date arithmetic of every case reported under the package.
+SlaSeconds = Annotated[int, Field(gt=0, le=366 * 24 * 3600)]
+
+
 class PackageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,39}$")]
@@ -30,7 +35,7 @@ class PackageIn(BaseModel):
     desk_access: StrictBool
     calendar: dict[str, Any]
     channels: list[Channel] = Field(min_length=1, max_length=3)
-    sla_targets: dict[Literal["S1", "S2", "S3", "S4"], Annotated[int, Field(gt=0)]] = {}
+    sla_targets: dict[Literal["S1", "S2", "S3", "S4"], SlaSeconds] = {}
     queue_weight: Annotated[float, Field(ge=0, le=10)] = 1.0
     phone_number: Annotated[str, StringConstraints(max_length=40)] | None = None
 
@@ -43,9 +48,19 @@ class PackageUpdate(BaseModel):
     desk_access: StrictBool | None = None
     calendar: dict[str, Any] | None = None
     channels: list[Channel] | None = Field(default=None, min_length=1, max_length=3)
-    sla_targets: dict[Literal["S1", "S2", "S3", "S4"], Annotated[int, Field(gt=0)]] | None = None
+    sla_targets: dict[Literal["S1", "S2", "S3", "S4"], SlaSeconds] | None = None
     queue_weight: Annotated[float, Field(ge=0, le=10)] | None = None
     phone_number: Annotated[str, StringConstraints(max_length=40)] | None = None
+
+    @model_validator(mode="after")
+    def _no_null_but_the_phone_number(self) -> PackageUpdate:
+        # Absent means "leave as it is"; only the phone number may be cleared with null.
+        nulled = sorted(
+            name for name in self.model_fields_set - {"phone_number"} if getattr(self, name) is None
+        )
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null; leave them out instead")
+        return self
 
 
 def package_view(package: SupportPackage) -> dict[str, Any]:

@@ -14,14 +14,15 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Integer, bindparam, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import CompoundSelect, Integer, Select, bindparam, select, union_all
+from sqlalchemy.orm import Session, defer, joinedload, lazyload
 
 from critdesk.auth.models import User
 from critdesk.case import service as cases
 from critdesk.case.models import Case
 from critdesk.case.rules import SEVERITIES
 from critdesk.errors import Forbidden
+from critdesk.organisation.models import Organisation
 from critdesk.package.models import SupportPackage
 from critdesk.package.service import calendar_of
 from critdesk.queue.rules import QueueFacts, Score, score
@@ -115,6 +116,28 @@ def _score(row: tuple[Any, ...], package: SupportPackage, now: datetime) -> Scor
     )
 
 
+@lru_cache(maxsize=1)
+def _page_query() -> Select[tuple[Case]]:
+    """The page's cases with what a queue row shows (``summary_view``, the package's name).
+
+    Their packages are already in the session (read above), so ``case.package`` comes from
+    the identity map without a query; the long text and JSON columns no row shows (the
+    description, severity reasons, outcomes, redirect, root cause) load only if read."""
+    return select(Case).options(
+        joinedload(Case.organisation).lazyload(Organisation.package),
+        joinedload(Case.environment),
+        joinedload(Case.owner).lazyload(User.organisation),
+        lazyload(Case.package),
+        lazyload(Case.reporter),
+        defer(Case.description),
+        defer(Case.severity_reasons),
+        defer(Case.outcomes),
+        defer(Case.redirect_message),
+        defer(Case.redirect_details),
+        defer(Case.root_cause),
+    )
+
+
 def queue(*, db: Session, viewer: User, now: datetime, limit: int, offset: int) -> list[QueueEntry]:
     if viewer.role not in cases.HANDLER_ROLES:
         raise Forbidden("engineers_only", "the queue is for engineers and leads")
@@ -131,8 +154,6 @@ def queue(*, db: Session, viewer: User, now: datetime, limit: int, offset: int) 
     page = ranked[offset:need]
     loaded = {
         case.id: case
-        for case in db.scalars(
-            cases.with_relations(select(Case).where(Case.id.in_([p[2] for p in page])))
-        ).unique()
+        for case in db.scalars(_page_query().where(Case.id.in_([p[2] for p in page]))).unique()
     }
     return [QueueEntry(loaded[case_id], s) for _v, _at, case_id, s in page if case_id in loaded]

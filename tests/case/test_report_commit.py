@@ -1,0 +1,54 @@
+"""A report is committed before its answer is rendered, and a failing search does not fail it."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+import pytest
+
+from tests.case.test_api import ALICE, ENG1, report
+
+
+def test_a_failing_suggestion_search_still_reports_the_case(client, login, app, caplog) -> None:
+    def broken(**_kwargs: Any) -> list[dict[str, Any]]:
+        raise RuntimeError("search index unavailable")
+
+    app.state.similar.suggestions = broken
+    with caplog.at_level(logging.ERROR, logger="critdesk.case.api"):
+        created = report(client, login(ALICE))
+    assert created["suggestions"] == []
+    assert created["timeline"][0]["kind"] == "reported"
+    assert "known-issue suggestions failed" in caplog.text
+    shown = client.get(f"/api/v1/cases/{created['ref']}", headers=login(ENG1))
+    assert shown.status_code == 200
+    assert shown.json()["title"] == created["title"]
+
+
+def test_the_write_lock_is_free_while_suggestions_are_searched(
+    client, login, app, backend, settings
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite's database-wide write lock")
+    path = app.state.db.engine.url.database
+    search = app.state.similar.suggestions
+    seen: dict[str, Any] = {}
+
+    def probing(**kwargs: Any) -> list[dict[str, Any]]:
+        # Another writer could start now: the case is committed and nobody holds the lock.
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            seen["free"] = True
+            seen["visible"] = other.execute(
+                "SELECT count(*) FROM cases WHERE title = ?", (kwargs["text"].split("\n")[0],)
+            ).fetchone()[0]
+        finally:
+            other.close()
+        return search(**kwargs)  # type: ignore[no-any-return]
+
+    app.state.similar.suggestions = probing
+    report(client, login(ALICE))
+    assert seen == {"free": True, "visible": 1}
