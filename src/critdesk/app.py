@@ -19,7 +19,6 @@ from critdesk.audit.pages import router as audit_pages
 from critdesk.aup.api import router as aup_router
 from critdesk.auth.api import router as auth_router
 from critdesk.availability.api import router as availability_router
-from critdesk.availability.pages import router as availability_pages
 from critdesk.bug.api import router as bug_router
 from critdesk.bug.similar import SimilarBugs
 from critdesk.case.api import router as case_router
@@ -39,7 +38,6 @@ from critdesk.organisation.api import router as organisation_router
 from critdesk.package.api import router as package_router
 from critdesk.pages import router as pages_router
 from critdesk.phone.api import router as phone_router
-from critdesk.phone.pages import router as phone_pages
 from critdesk.queue.api import router as queue_router
 from critdesk.redaction.api import router as redaction_router
 from critdesk.report.api import router as report_router
@@ -107,8 +105,6 @@ def create_app(
         aup_router,
         availability_router,
         phone_router,
-        availability_pages,
-        phone_pages,
         notification_router,
         logs_router,
         logs_pages,

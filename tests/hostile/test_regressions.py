@@ -111,3 +111,9 @@ def test_a_package_field_every_package_has_cannot_be_nulled(client, login) -> No
     assert client.get("/api/v1/packages", headers=admin).json() == before
     cleared = client.patch("/api/v1/packages/premium", headers=admin, json={"phone_number": None})
     assert cleared.status_code == 200 and cleared.json()["phone_number"] is None
+
+
+def test_a_case_ref_of_non_ascii_digits_is_absent_not_an_error(client, login) -> None:
+    response = client.get("/api/v1/cases/PCH-%C2%B3", headers=login(ENG1))
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == "not_found"

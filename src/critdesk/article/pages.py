@@ -21,6 +21,7 @@ from critdesk.case import service as cases
 from critdesk.case.pages import checked, run_form
 from critdesk.config import Settings
 from critdesk.errors import DomainError, Forbidden, NotFound
+from critdesk.redaction.rules import KnownTerms
 from critdesk.templating import render, sentence, set_flash
 from critdesk.web import AppSettings, DbSession, Now, Pagination, encode_cursor
 
@@ -196,10 +197,11 @@ def editor_context(
     preview, refusal = None, None
     if handler:
         try:
+            terms = service.known(db, article)
             result, publication = service.preview(
-                db=db, article=article, viewer=viewer, base_url=settings.base_url
+                db=db, article=article, viewer=viewer, base_url=settings.base_url, terms=terms
             )
-            preview = _preview(db, article, result, publication)
+            preview = _preview(terms, result, publication)
         except DomainError as refused:
             refusal = sentence(refused.message)
     is_reviewer = handler and rules.may_approve(
@@ -211,6 +213,8 @@ def editor_context(
         "page_title": f"{article.key} · {article.title}",
         "a": view,
         "editable": handler and article.state in rules.AFTER_EDIT,
+        # The review actions this state allows (rules.TRANSITIONS decides, not the template).
+        "actions": {n for n, (sources, _) in rules.TRANSITIONS.items() if article.state in sources},
         "is_handler": handler,
         "is_reviewer": is_reviewer,
         "is_lead": viewer.role in service.LEAD_ROLES,
@@ -226,11 +230,10 @@ def forum_of_settings(settings: Settings) -> bool:
 
 
 def _preview(
-    db: Session, article: Article, result: rules.RedactedArticle, publication: rules.Publication
+    terms: KnownTerms, result: rules.RedactedArticle, publication: rules.Publication
 ) -> dict[str, Any]:
     """Sections as highlighted pieces, and each distinct replacement once, with whether its
     original may be kept (names of organisations and e-mail addresses may not)."""
-    terms = service.known(db, article)
     seen: dict[tuple[str, str], dict[str, Any]] = {}
     for section in result.sections:
         for mark in section.marks:

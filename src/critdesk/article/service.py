@@ -117,12 +117,8 @@ def sees_drafts(db: Session, viewer: User, article: Article) -> bool:
     if viewer.role in cases.HANDLER_ROLES:
         return True
     if viewer.role == "account_manager":
-        manager = db.scalar(
-            select(Organisation.account_manager_id).where(
-                Organisation.id == article.organisation_id
-            )
-        )
-        return manager == viewer.id
+        # Through the relationship: loaded once per organisation per request, not per row.
+        return article.organisation.account_manager_id == viewer.id
     return False
 
 
@@ -130,7 +126,6 @@ def sees_drafts(db: Session, viewer: User, article: Article) -> bool:
 class ArticleFilters:
     state: str | None = None
     text: str | None = None
-    case_id: int | None = None
 
 
 def list_articles(
@@ -140,8 +135,6 @@ def list_articles(
     query = visible_articles(viewer)
     if filters.state:
         query = query.where(Article.state == filters.state)
-    if filters.case_id is not None:
-        query = query.where(Article.case_id == filters.case_id)
     if filters.text:
         pattern = f"%{filters.text}%"
         if viewer.is_customer:
@@ -355,15 +348,17 @@ def redacted(
     article: Article,
     extra: list[str] | None = None,
     allow: list[str] | None = None,
+    terms: KnownTerms | None = None,
 ) -> rules.RedactedArticle:
-    """The article as it would be published now (``extra``/``allow``: decisions to try)."""
-    terms = known(db, article)
-    if allow is not None:
-        _check_allowances(terms, allow)
+    """The article as it would be published now (``extra``/``allow``: decisions to try;
+    ``terms``: the redactor's known names when the caller already has them)."""
+    terms = terms or known(db, article)
     # Stored allowances are re-checked against today's names: one that has since become an
     # organisation's name is dropped, never honoured.
     chosen = list(article.redact_allow or []) if allow is None else allow
     refused = set(rules.refused_allowances(chosen, terms.organisations, terms.emails))
+    if allow is not None and refused:
+        _check_allowances(terms, allow)
     allowed = [a for a in chosen if a not in refused]
     sections = rules.section_texts(_text(article))
     try:
@@ -396,9 +391,10 @@ def preview(
     base_url: str,
     extra: list[str] | None = None,
     allow: list[str] | None = None,
+    terms: KnownTerms | None = None,
 ) -> tuple[rules.RedactedArticle, rules.Publication]:
     _require_handler(viewer, "preview articles")
-    result = redacted(db=db, article=article, extra=extra, allow=allow)
+    result = redacted(db=db, article=article, extra=extra, allow=allow, terms=terms)
     return result, _publication(db, article, result, base_url)
 
 

@@ -75,26 +75,16 @@ def _suggestions(request: Request, db: Session, user: User, case: Case) -> list[
     like theirs, ranked together by the one search engine. The case is reported whatever
     happens here: a failing search gives no suggestions, not an error."""
     try:
-        hits = request.app.state.similar.suggestions(
+        found = request.app.state.similar.suggestions(
             db=db, viewer=user, text=f"{case.title}\n{case.description}", limit=5
         )
     except Exception:
         log.exception("known-issue suggestions failed for case %s", case.ref)
         db.rollback()
         return []
-    return [
-        {
-            "kind": h["kind"],
-            "key": h["key"],
-            "title": h["title"],
-            "url": h["url"],
-            "score": h["score"],
-            "state": h["state"],
-            "fix_version": h["fix_version"],
-            "workaround": h["workaround"],
-        }
-        for h in hits
-    ]
+    # The response model (schemas.Suggestion) keeps the fields a suggestion shows.
+    hits: list[dict[str, Any]] = found
+    return hits
 
 
 @router.post("/preview", response_model=schemas.CasePreviewOut)

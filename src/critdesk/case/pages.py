@@ -258,8 +258,7 @@ def available_actions(viewer: User, case: Case) -> dict[str, bool]:
     party = handler or (viewer.is_customer and viewer.organisation_id == case.organisation_id)
 
     def allowed(action: str) -> bool:
-        sources = rules.TRANSITIONS.get(action)
-        return sources is not None and case.state in sources[0]
+        return rules.allows(action, case.state)
 
     return {
         "assign_self": handler and allowed("assign") and case.owner_id != viewer.id,
@@ -373,7 +372,9 @@ def read_evidence(form: FormData) -> list[dict[str, Any]]:
     evidence = []
     for value in form.getlist("evidence")[:50]:
         kind, _, ident = str(value).partition(":")
-        if kind not in ("attachment", "comment") or not (ident.isdigit() and len(ident) < 19):
+        if kind not in ("attachment", "comment") or not (
+            ident.isascii() and ident.isdigit() and len(ident) < 19
+        ):
             raise Invalid("invalid_evidence", "evidence is a file or a comment of this case")
         evidence.append({"type": kind, "id": int(ident)})
     return evidence

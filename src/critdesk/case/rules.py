@@ -140,6 +140,12 @@ class TransitionRefused(Exception):
         self.message = f"{self}; allowed from: {allowed}"
 
 
+def allows(action: str, state: str) -> bool:
+    """Whether a case in ``state`` may take ``action`` (TRANSITIONS' sources)."""
+    sources = TRANSITIONS.get(action)
+    return sources is not None and state in sources[0]
+
+
 def next_state(action: str, state: str, *, investigated: bool = False) -> str:
     """The state after ``action``, or TransitionRefused. Reopen returns to where work stood."""
     sources, target = TRANSITIONS[action]

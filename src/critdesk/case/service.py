@@ -51,7 +51,7 @@ class NewCase:
 def parse_ref(ref: str) -> int:
     """The case id behind ``PCH-000123``; a malformed ref reads as an absent case."""
     number = ref[len(REF_PREFIX) :] if ref.upper().startswith(REF_PREFIX) else ""
-    if not number.isdigit() or len(number) > 12:
+    if not (number.isascii() and number.isdigit()) or len(number) > 12:
         raise NotFound("case")
     return int(number)
 

@@ -79,7 +79,7 @@ def open_access(
 
     def run() -> str:
         minutes = field(form, "minutes", 5)
-        if not minutes.isdigit():
+        if not (minutes.isascii() and minutes.isdigit()):
             raise Invalid("invalid_minutes", "choose how long the access lasts")
         body = checked(
             CloudAccessIn,

@@ -243,21 +243,22 @@ def preferences(*, db: Session, user: User) -> list[dict[str, Any]]:
 def set_preferences(
     *, db: Session, user: User, choices: list[tuple[str, str, bool]], now: datetime
 ) -> list[dict[str, Any]]:
+    existing = {
+        (p.kind, p.channel): p
+        for p in db.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id == user.id)
+        )
+    }
     for kind, channel, enabled in choices:
         if kind not in rules.NOTIFIABLE:
             raise Invalid("unknown_kind", f"kind must be one of {sorted(rules.NOTIFIABLE)}")
         if channel not in rules.USER_CHANNELS:
             raise Invalid("unknown_channel", f"channel must be one of {rules.USER_CHANNELS}")
-        found = db.scalar(
-            select(NotificationPreference).where(
-                NotificationPreference.user_id == user.id,
-                NotificationPreference.kind == kind,
-                NotificationPreference.channel == channel,
-            )
-        )
+        found = existing.get((kind, channel))
         if found is None:
             found = NotificationPreference(user_id=user.id, kind=kind, channel=channel)
             db.add(found)
+            existing[(kind, channel)] = found
         found.enabled = enabled
         found.updated_at = now
     db.flush()

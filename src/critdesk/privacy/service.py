@@ -40,6 +40,7 @@ from critdesk.attachment.models import Attachment
 from critdesk.audit import service as audit
 from critdesk.audit.models import AuditEvent
 from critdesk.auth.models import ApiToken, LoginFailure, User, WebSession
+from critdesk.auth.service import normalise_email
 from critdesk.case.models import Case, CaseEvent, format_ref
 from critdesk.errors import Conflict, NotFound
 from critdesk.logs.models import LogAnalysis
@@ -54,8 +55,8 @@ FORMAT = "critdesk.personal-data/1"
 
 
 def find_contact(*, db: Session, email: str) -> User:
-    address = email.strip().lower()
-    user = db.scalar(select(User).where(func.lower(User.email) == address)) if address else None
+    address = normalise_email(email)  # stored normalised: the unique index finds it
+    user = db.scalar(select(User).where(User.email == address)) if address else None
     if user is None:
         raise NotFound("contact")
     return user
@@ -192,19 +193,16 @@ def _phone_calls(db: Session, user: User) -> list[CaseEvent]:
     return [e for e in events if str(e.data.get("caller", {}).get("email", "")).lower() == address]
 
 
-def _notifications(db: Session, user: User) -> list[Notification]:
-    return list(
-        db.scalars(
-            select(Notification)
-            .where(
-                or_(
-                    Notification.user_id == user.id,
-                    func.lower(Notification.recipient) == user.email.lower(),
-                )
-            )
-            .order_by(Notification.id)
-        )
+def _to_contact(user: User) -> Any:
+    """The contact's notifications: addressed to the user, or sent to their address."""
+    return or_(
+        Notification.user_id == user.id,
+        func.lower(Notification.recipient) == user.email.lower(),
     )
+
+
+def _notifications(db: Session, user: User) -> list[Notification]:
+    return list(db.scalars(select(Notification).where(_to_contact(user)).order_by(Notification.id)))
 
 
 def _notification_view(row: Notification) -> dict[str, Any]:
@@ -327,7 +325,9 @@ def describe_contact(*, db: Session, email: str) -> dict[str, Any]:
         "answers": len(_answers(db, user)),
         "files": int(live_files or 0),
         "phone_calls": len(_phone_calls(db, user)),
-        "notifications": len(_notifications(db, user)),
+        "notifications": int(
+            db.scalar(select(func.count()).select_from(Notification).where(_to_contact(user))) or 0
+        ),
     }
 
 
@@ -414,12 +414,10 @@ def _forget_contact(
     db: Session, user: User, scrub: rules.Scrubber, now: datetime, counts: Counter[str]
 ) -> None:
     address = user.email.lower()
-    counts["notifications"] = len(_notifications(db, user))
-    db.execute(
-        delete(Notification).where(
-            or_(Notification.user_id == user.id, func.lower(Notification.recipient) == address)
-        )
+    removed = db.execute(
+        delete(Notification).where(_to_contact(user)).execution_options(synchronize_session=False)
     )
+    counts["notifications"] = removed.rowcount  # type: ignore[attr-defined]
     db.execute(delete(NotificationPreference).where(NotificationPreference.user_id == user.id))
     db.execute(delete(LoginFailure).where(func.lower(LoginFailure.email) == address))
     db.execute(delete(MailRefusal).where(func.lower(MailRefusal.sender) == address))

@@ -196,10 +196,9 @@ def reports_context(
         )
     reach = rules.REACH[viewer.role]
     title, sections = VIEWS[reach]
-    reports = {
-        name: service.build(db=db, viewer=viewer, name=name, query=query, now=now)
-        for name, _variant in sections
-    }
+    reports = service.build_many(
+        db=db, viewer=viewer, names=[name for name, _variant in sections], query=query, now=now
+    )
     scope = reports["sla"].scope
     if reach == "own" and viewer.organisation is not None:
         title = f"{viewer.organisation.name}: SLA record"

@@ -30,7 +30,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-SEVERITIES = ("S1", "S2", "S3", "S4")
+# The reports filter by the case module's severities (re-exported for the report's users).
+from critdesk.case.rules import SEVERITIES as SEVERITIES
+
 SLA_OUTCOMES = ("met", "breached", "running")
 # Whom a case waits on, by state: the same mapping as the case view's ``waiting``.
 WAITING_ON = {
@@ -63,7 +65,6 @@ REACH = {
     "account_manager": "managed",
     "customer_admin": "own",
 }
-ACCOUNT_ROLES = frozenset({"admin", "lead", "account_manager"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,11 +286,6 @@ def month_bounds(text: str) -> tuple[datetime, datetime]:
         raise BadPeriod(f"{text!r} is out of range")
     start = datetime(year, month, 1, tzinfo=UTC)
     return start, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
-
-
-def month_of(moment: datetime) -> str:
-    moment = moment.astimezone(UTC)
-    return f"{moment.year:04d}-{moment.month:02d}"
 
 
 def parse_moment(text: str | None, name: str) -> datetime | None:

@@ -12,7 +12,7 @@ once per report for the ids the aggregate returned, not joined into it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -86,12 +86,16 @@ def spec_named(name: str) -> ReportSpec:
     return spec
 
 
-def scope_of(*, db: Session, viewer: User, spec: ReportSpec) -> Scope:
-    """The caller's reach in this report, or a 403 saying why not."""
+def _reach(viewer: User, spec: ReportSpec) -> str:
     try:
-        reach = rules.reach(viewer.role, spec)
+        return rules.reach(viewer.role, spec)
     except rules.NotAllowed as refused:
         raise Forbidden(refused.code, refused.message) from refused
+
+
+def scope_of(*, db: Session, viewer: User, spec: ReportSpec) -> Scope:
+    """The caller's reach in this report, or a 403 saying why not."""
+    reach = _reach(viewer, spec)
     if reach == "own":
         return Scope(reach, (viewer.organisation_id,) if viewer.organisation_id else ())
     if reach == "managed":
@@ -110,6 +114,22 @@ def build(*, db: Session, viewer: User, name: str, query: Query, now: datetime) 
     return build_for(
         db=db, scope=scope_of(db=db, viewer=viewer, spec=spec), spec=spec, query=query, now=now
     )
+
+
+def build_many(
+    *, db: Session, viewer: User, names: Sequence[str], query: Query, now: datetime
+) -> dict[str, Report]:
+    """Several reports for one page: each is still checked for the viewer's role, but the
+    viewer's scope (an account manager's organisations) is looked up once per reach."""
+    scopes: dict[str, Scope] = {}
+    reports = {}
+    for name in names:
+        spec = spec_named(name)
+        reach = _reach(viewer, spec)
+        if reach not in scopes:
+            scopes[reach] = scope_of(db=db, viewer=viewer, spec=spec)
+        reports[name] = build_for(db=db, scope=scopes[reach], spec=spec, query=query, now=now)
+    return reports
 
 
 def build_for(
@@ -165,7 +185,9 @@ def _organisation(db: Session, scope: Scope, text: str | None) -> Organisation |
     if text is None or not text.strip():
         return None
     value = text.strip()[:MAX_FILTER_CHARS]
-    if value.isdigit() and int(value) < 2**31:  # ids are 32-bit integers on PostgreSQL
+    if (
+        value.isascii() and value.isdigit() and int(value) < 2**31
+    ):  # ids are 32-bit integers on PostgreSQL
         found = db.get(Organisation, int(value))
     else:
         found = db.scalar(

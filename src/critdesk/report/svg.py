@@ -42,7 +42,6 @@ MIN_SEGMENT_LABEL = 26  # px: narrower segments carry no number (the total and t
 MET = "#1d7a3a"
 BREACHED = "#c62828"
 RUNNING = "#a86400"
-PALETTE = ("#2450c8", "#12706b", "#6a32b0", "#dd5a12", "#5d6878", "#a86400", "#c62828")
 
 Formatter = Callable[[float], str]
 

@@ -16,6 +16,7 @@ from critdesk.attachment.api import AppStorage
 from critdesk.attachment.pages import FormFields, PageUpload, PageUploader, upload_form
 from critdesk.auth.models import User
 from critdesk.auth.pages import Form, PageUser, field
+from critdesk.case import rules as case_rules
 from critdesk.case import service as cases
 from critdesk.case.models import Case
 from critdesk.case.pages import case_path, checked, lines, local_datetime, page_zone, run_form
@@ -100,8 +101,8 @@ def requests_panel(
         "items": open_items + closed,
         "open_count": len(open_items),
         "overdue_count": sum(1 for r in open_items if r["overdue"]),
-        "can_ask": handler and case.state in ("investigating", "awaiting_customer"),
-        "can_answer": party and case.state in ("investigating", "awaiting_customer"),
+        "can_ask": handler and case_rules.allows("request_info", case.state),
+        "can_answer": party and case_rules.allows("request_info", case.state),
         "can_cancel": handler,
         "kinds": [(k, KIND_LABELS[k]) for k in REQUEST_KINDS],
         "log_choices": LOG_CHOICES,

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 
 from critdesk.auth.models import User
 from critdesk.auth.pages import Form, PageUser, field
+from critdesk.case import rules as case_rules
 from critdesk.case import service as cases
 from critdesk.case.models import Case
 from critdesk.case.pages import case_path, checked, local_datetime, page_zone, run_form
@@ -76,7 +77,7 @@ def screenshare_panel(
     handler = viewer.role in cases.HANDLER_ROLES
     return {
         "items": [share_view(case, s, viewer, now) for s in reversed(shares)],
-        "can_propose": handler and case.state in ("investigating", "awaiting_customer"),
+        "can_propose": handler and case_rules.allows("request_info", case.state),
         "slot_count": rules.MAX_SLOTS,
         "lengths": LENGTHS,
         "zone": page_zone(viewer),
@@ -86,7 +87,7 @@ def screenshare_panel(
 
 def read_proposal(form: FormData, zone: str) -> Any:
     minutes = field(form, "minutes", 4)
-    if not (minutes.isdigit() and int(minutes) in LENGTHS):
+    if not (minutes.isascii() and minutes.isdigit() and int(minutes) in LENGTHS):
         raise Invalid("invalid_length", "choose how long the session lasts")
     starts = [
         local_datetime(value, zone, f"Slot {number}")
@@ -106,7 +107,7 @@ def read_proposal(form: FormData, zone: str) -> Any:
             "slots": slots,
             "meeting_link": field(form, "meeting_link", 500).strip(),
             "request_id": int(request_id)
-            if request_id.isdigit() and len(request_id) < 19
+            if request_id.isascii() and request_id.isdigit() and len(request_id) < 19
             else None,
         },
     )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from critdesk.auth.models import User
+from critdesk.case import rules as case_rules
 from critdesk.case import service as cases
 from critdesk.case.models import Case
 from critdesk.errors import Conflict, Forbidden, Invalid, NotFound
@@ -43,7 +44,7 @@ def propose(
     now: datetime,
 ) -> ScreenShare:
     _require_handler(actor)
-    if case.state not in ("investigating", "awaiting_customer"):
+    if not case_rules.allows("request_info", case.state):  # a session is a kind of request
         raise Conflict("invalid_state", f"cannot arrange a session on a case that is {case.state}")
     try:
         ordered = rules.check_slots(slots, now)
