@@ -88,7 +88,9 @@ def create_app(
     app.state.db = db
     app.state.clock = clock
     app.state.storage = storage_from_settings(settings)
-    app.state.similar = SimilarBugs(db, semantic=settings.semantic_search)
+    app.state.similar = SimilarBugs(
+        db, semantic=settings.semantic_search, refresh_seconds=settings.search_refresh_seconds
+    )
     install_error_handlers(app)
     for router in (
         auth_router,

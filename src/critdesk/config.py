@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # None turns them on when the model package is installed.
     semantic_search: bool | None = None
     search_warmup: bool = True
+    # How often a process polls the database for bugs and articles changed by other processes
+    # (its own changes are searchable at once); 0 polls before every search.
+    search_refresh_seconds: float = Field(default=0.25, ge=0, le=1)
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
 
     # Attachments: zip listings are refused over these (zip-bomb defence); never extracted.

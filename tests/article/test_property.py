@@ -73,7 +73,7 @@ def _write_up(database: Any, clock: Any, case_text: dict[str, str], pasted: str)
             breadth="all_users",
             end_users_blocked=True,
         )
-        case, _ = cases.report_case(db=db, reporter=alice, new=new, now=now)
+        case = cases.report_case(db=db, reporter=alice, new=new, now=now).case
         cases.start_investigation(db=db, case=case, actor=eng1, now=now)
         comment = comments.add_comment(
             db=db, case=case, actor=alice, body=pasted, internal=False, now=now

@@ -97,7 +97,7 @@ class _Builder:
             breadth=breadth,
             end_users_blocked=blocked,
         )
-        case, _ = cases.report_case(db=self.db, reporter=reporter, new=new, now=at(when))
+        case = cases.report_case(db=self.db, reporter=reporter, new=new, now=at(when)).case
         self.cases[key] = case
         return case
 

@@ -262,3 +262,48 @@ def test_a_first_build_that_fails_is_logged_and_retried_by_the_next_search(caplo
     sync.rebuild_in_background().join(timeout=10)
     assert "first build failed" in caplog.text
     assert not sync.built
+
+
+def test_a_throttled_refresh_polls_other_processes_at_most_that_often(  # type: ignore[no-untyped-def]
+    database: Database, other_process: Database, clock
+) -> None:
+    other = insert_bug(database, clock.now, "Placeholder")
+    now = [0.0]
+    sync = new_sync(other_process, refresh_seconds=0.25, monotonic=lambda: now[0])
+    sync.rebuild()
+    assert sync.refresh() == 0  # the first poll after the build
+    polled = 0
+
+    def count(*_args: Any) -> None:
+        nonlocal polled
+        polled += 1
+
+    event.listen(other_process.engine, "before_cursor_execute", count)
+    try:
+        # Another process's change (a plain UPDATE: no object of this process changed)…
+        clock.advance(seconds=1)
+        change_bug(database, other, clock.now, title="Certificate renewal loops forever")
+        now[0] = 0.1
+        assert sync.refresh() == 0 and polled == 0  # …is not looked for within 0.25 s…
+        now[0] = 0.3
+        assert sync.refresh() == 1 and polled > 0  # …and is found after it.
+    finally:
+        event.remove(other_process.engine, "before_cursor_execute", count)
+    assert found(sync.engine, "certificate renewal") == [f"bug:{other}"]
+
+
+def test_a_bug_filed_in_this_process_is_searchable_at_once_despite_the_throttle(  # type: ignore[no-untyped-def]
+    database: Database, clock
+) -> None:
+    now = [0.0]
+    sync = new_sync(database, refresh_seconds=0.25, monotonic=lambda: now[0])
+    sync.rebuild()
+    sync.refresh()
+    created = insert_bug(database, clock.now, "Mail relay drops attachments over 10 MB")
+    now[0] = 0.01  # well inside the throttle window
+    assert sync.refresh() == 1
+    assert found(sync.engine, "relay drops attachments") == [f"bug:{created}"]
+    # An unrelated commit in this process does not force a poll.
+    with database.session() as session:
+        session.scalar(select(User.id).limit(1))
+    assert sync.refresh() == 0

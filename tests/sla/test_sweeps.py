@@ -163,7 +163,7 @@ def _due_cases(database, clock, count: int) -> list[int]:  # type: ignore[no-unt
                 breadth="all_users",
                 end_users_blocked=True,
             )
-            case, _ = cases.report_case(db=db, reporter=alice, new=new, now=clock.now)
+            case = cases.report_case(db=db, reporter=alice, new=new, now=clock.now).case
             ids.append(case.id)
     return ids
 

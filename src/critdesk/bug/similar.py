@@ -23,10 +23,14 @@ from critdesk.search.sync import BUGS, IndexSync
 
 
 class SimilarBugs:
-    def __init__(self, database: Database, *, semantic: bool | None = False) -> None:
+    def __init__(
+        self, database: Database, *, semantic: bool | None = False, refresh_seconds: float = 0.0
+    ) -> None:
         self.engine = SimilarityEngine(semantic=semantic)
         # Bugs and published articles (the knowledge base) share the one engine and index.
-        self.sync = IndexSync(database, self.engine, sources=(BUGS, ARTICLES))
+        self.sync = IndexSync(
+            database, self.engine, sources=(BUGS, ARTICLES), refresh_seconds=refresh_seconds
+        )
 
     def start(self) -> None:
         """Build the index without holding up the process that starts."""

@@ -53,7 +53,7 @@ def report_case(
     settings: AppSettings,
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    case, created = service.report_case(
+    case, created, events = service.report_case(
         db=db,
         reporter=user,
         new=_new_case(body, body.channel or "web"),
@@ -66,7 +66,9 @@ def report_case(
     # The case is committed before anything else is read: on SQLite the write lock is held
     # only for the report itself, not for the search and the rendering below.
     commit_then_read(db)
-    detail = _detail(db, user, case, now)
+    # A new case's timeline is the event just written: no need to read it back.
+    timeline = list(events) if created else service.timeline(db=db, viewer=user, case=case)
+    detail = schemas.detail_view(case, timeline, now)
     return detail | {"suggestions": _suggestions(request, db, user, case)}
 
 

@@ -182,14 +182,14 @@ def report_submit(
     status_code = 422
     if new is not None:
         try:
-            case, _created = service.report_case(
+            case = service.report_case(
                 db=db,
                 reporter=user,
                 new=new,
                 now=now,
                 idempotency_key=f"web:{values['form_key']}",
                 rate_limits=aup.case_limits(settings),
-            )
+            ).case
         except (Invalid, RateLimited) as refusal:
             db.rollback()
             key = "environment_id" if refusal.code == "unknown_environment" else "form"

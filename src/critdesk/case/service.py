@@ -11,7 +11,7 @@ import json
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -155,6 +155,13 @@ def own_environment(db: Session, reporter: User, environment_id: int) -> Environ
     return environment
 
 
+class Reported(NamedTuple):
+    case: Case
+    created: bool
+    # The timeline events this call wrote (none when an Idempotency-Key was replayed).
+    events: tuple[CaseEvent, ...] = ()
+
+
 def report_case(
     *,
     db: Session,
@@ -164,8 +171,8 @@ def report_case(
     idempotency_key: str | None = None,
     rate_limits: aup.RateLimits = aup.NO_LIMITS,
     recorded_by: User | None = None,
-) -> tuple[Case, bool]:
-    """Opens a case; returns (case, created). A replayed Idempotency-Key returns the first case.
+) -> Reported:
+    """Opens a case. A replayed Idempotency-Key returns the first case (``created`` false).
 
     ``rate_limits`` (Acceptable Use) are checked and counted with the case; ``recorded_by`` is
     the engineer who took the report on the reporter's behalf (a phone call).
@@ -178,13 +185,15 @@ def report_case(
     if idempotency_key is not None:
         existing = _replayed(db, reporter, idempotency_key, request_hash)
         if existing is not None:
-            return existing, False
+            return Reported(existing, False)
     environment = own_environment(db, reporter, new.environment_id)
     try:
         # Only a keyed request has a race to recover from (below), so only it needs a savepoint.
         with db.begin_nested() if idempotency_key is not None else nullcontext():
             aup.admit(db=db, limits=rate_limits, user=reporter, now=now)
-            case = _insert_case(db, reporter, package, environment, new, now, recorded_by)
+            case, reported = _insert_case(
+                db, reporter, package, environment, new, now, recorded_by
+            )
             if idempotency_key is not None:
                 db.add(
                     IdempotencyKey(
@@ -203,8 +212,8 @@ def report_case(
         existing = _replayed(db, reporter, idempotency_key, request_hash)
         if existing is None:
             raise
-        return existing, False
-    return case, True
+        return Reported(existing, False)
+    return Reported(case, True, (reported,))
 
 
 def _insert_case(
@@ -215,7 +224,7 @@ def _insert_case(
     new: NewCase,
     now: datetime,
     recorded_by: User | None = None,
-) -> Case:
+) -> tuple[Case, CaseEvent]:
     decision = preview(package=package, environment=environment, new=new, now=now)
     clock = sla.start_clock(
         calendar_of(package), now, int(package.sla_targets[decision["severity"]])
@@ -259,7 +268,7 @@ def _insert_case(
     case.owner = None
     db.add(case)
     db.flush()
-    _event(
+    reported = _event(
         db,
         case,
         reporter,
@@ -272,7 +281,7 @@ def _insert_case(
         }
         | ({"recorded_by": recorded_by.email} if recorded_by is not None else {}),
     )
-    return case
+    return case, reported
 
 
 def _event(

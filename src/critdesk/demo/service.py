@@ -170,8 +170,7 @@ def _report(
         breadth=breadth,
         end_users_blocked=blocked,
     )
-    case, _ = cases.report_case(db=db, reporter=reporter, new=new, now=at)
-    return case
+    return cases.report_case(db=db, reporter=reporter, new=new, now=at).case
 
 
 def _demo_cases(db: Session, now: datetime, staff: dict[str, User]) -> None:

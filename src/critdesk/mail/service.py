@@ -266,13 +266,13 @@ def _open_case(ctx: Context, user: User) -> Outcome:
         end_users_blocked=inference.end_users_blocked,
         channel="email",
     )
-    case, _created = cases.report_case(
+    case = cases.report_case(
         db=ctx.db,
         reporter=user,
         new=new,
         now=ctx.now,
         rate_limits=aup.case_limits(ctx.settings),
-    )
+    ).case
     # The provisional qualification says how it was reached from an e-mail.
     case.qualification_reasons = [*inference.reasons, chosen[1], *case.qualification_reasons]
     case.severity_reasons = [*case.severity_reasons, "inferred from the e-mail's words"]

@@ -199,7 +199,7 @@ def record_call(
         )
         db.flush()
         return case, False
-    case, created = cases.report_case(
+    case, created, _events = cases.report_case(
         db=db,
         reporter=caller,
         new=_new_case(db, caller, call),

@@ -71,4 +71,6 @@ def _count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Article)) or 0)
 
 
-ARTICLES = Source(kind="article", changes=_changes, versions=_versions, count=_count)
+ARTICLES = Source(
+    kind="article", changes=_changes, versions=_versions, count=_count, models=(Article,)
+)

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from critdesk.bug.models import Bug
@@ -68,6 +68,48 @@ class Source:
     # (doc id, updated_at) of every row: for reconciliation.
     versions: Callable[[Session], Iterable[tuple[str, datetime]]]
     count: Callable[[Session], int]
+    # The mapped classes whose rows it indexes: a commit in this process that changes one
+    # makes this process's next search catch up at once (``LocalWrites``).
+    models: tuple[type, ...] = ()
+
+
+class LocalWrites:
+    """Counts this process's commits that changed an indexed row.
+
+    ``IndexSync.refresh`` polls the database at most every ``refresh_seconds`` (other
+    processes' changes are found within that), but not after a commit here that touched a
+    watched class: whoever files a bug through this process finds it on their next search."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self._watched: tuple[type, ...] = ()
+        self._listening = False
+        self._lock = threading.Lock()
+
+    def watch(self, models: Iterable[type]) -> None:
+        with self._lock:
+            self._watched = tuple(dict.fromkeys((*self._watched, *models)))
+            if not self._listening and self._watched:
+                event.listen(Session, "after_flush", self._after_flush)
+                event.listen(Session, "after_commit", self._after_commit)
+                self._listening = True
+
+    def _after_flush(self, session: Session, _context: Any) -> None:
+        watched = self._watched
+        if session.info.get(_TOUCHED) or not watched:
+            return
+        for instance in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(instance, watched):
+                session.info[_TOUCHED] = True
+                return
+
+    def _after_commit(self, session: Session) -> None:
+        if session.info.pop(_TOUCHED, False):
+            self.generation += 1
+
+
+_TOUCHED = "critdesk.search.touched"
+LOCAL_WRITES = LocalWrites()
 
 
 def bug_doc(bug: Any) -> Doc:
@@ -156,7 +198,9 @@ def _bug_count(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Bug)) or 0)
 
 
-BUGS = Source(kind="bug", changes=_bug_changes, versions=_bug_versions, count=_bug_count)
+BUGS = Source(
+    kind="bug", changes=_bug_changes, versions=_bug_versions, count=_bug_count, models=(Bug,)
+)
 
 
 class IndexSync:
@@ -168,6 +212,7 @@ class IndexSync:
         sources: Iterable[Source] = (BUGS,),
         overlap: timedelta = OVERLAP,
         reconcile_seconds: float = RECONCILE_SECONDS,
+        refresh_seconds: float = 0.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.database = database
@@ -175,7 +220,10 @@ class IndexSync:
         self.sources = tuple(sources)
         self.overlap = overlap
         self.reconcile_seconds = reconcile_seconds
+        self.refresh_seconds = refresh_seconds
         self._monotonic = monotonic
+        self._refreshed: tuple[float, int] | None = None  # (when, LOCAL_WRITES.generation)
+        LOCAL_WRITES.watch(m for source in self.sources for m in source.models)
         self._lock = threading.Lock()
         self._seen: dict[str, datetime] = {}  # doc id → updated_at indexed
         self._watermark: dict[str, datetime | None] = {}
@@ -249,7 +297,12 @@ class IndexSync:
             return 0  # a rebuild reads everything anyway; searches use what it has so far
         if not self.built:
             return self.rebuild()
+        if self._fresh():
+            return 0
         with self._lock, self._reading(session) as reading:
+            # Read before polling: a commit landing meanwhile is caught by the next refresh.
+            generation = LOCAL_WRITES.generation
+            polled_at = self._monotonic() if self.refresh_seconds > 0 else 0.0
             changed = 0
             if self._monotonic() - self._reconciled_at >= self.reconcile_seconds:
                 changed += self._reconcile(reading)
@@ -257,7 +310,18 @@ class IndexSync:
                 watermark = self._watermark.get(source.kind)
                 since = None if watermark is None else watermark - self.overlap
                 changed += self._apply(source, list(source.changes(reading, since)))
+            self._refreshed = (polled_at, generation)
             return changed
+
+    def _fresh(self) -> bool:
+        """Polled less than ``refresh_seconds`` ago, with no indexed change committed here since."""
+        last = self._refreshed
+        return (
+            last is not None
+            and self.refresh_seconds > 0
+            and last[1] == LOCAL_WRITES.generation
+            and self._monotonic() - last[0] < self.refresh_seconds
+        )
 
     def _reading(self, session: Session | None) -> AbstractContextManager[Session]:
         if session is not None:
