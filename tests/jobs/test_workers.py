@@ -22,7 +22,7 @@ from critdesk.case import service as cases
 from critdesk.case.models import Case, CaseEvent
 from critdesk.case.rules import Impact
 from critdesk.jobs import worker as jobs
-from critdesk.notification import rules
+from critdesk.notification import outbox, rules
 from critdesk.notification import service as notifications
 from critdesk.notification.models import Notification
 from tests.case.test_api import ALICE
@@ -146,6 +146,8 @@ def test_two_workers_deliver_each_notification_of_200_breaches_exactly_once(
         ]
         # The confirmations of these reports are not what this test counts.
         db.flush()
+        while outbox.fan_out(db) == outbox.FAN_OUT_BATCH:
+            pass
         db.execute(update(Notification).values(state="sent"))
     sink = SmtpSink().start()
     try:

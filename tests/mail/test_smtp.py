@@ -10,6 +10,7 @@ from sqlalchemy import select
 from critdesk.case.models import CaseEvent
 from critdesk.mail import service as mail_service
 from critdesk.notification import rules as notification_rules
+from critdesk.notification.jobs import fan_out_pending
 from critdesk.notification.models import Notification
 from tests.case.test_actions import act
 from tests.case.test_api import ALICE, BOB, CAROL, ENG1, ERIN, report
@@ -138,6 +139,7 @@ def test_a_reply_to_an_info_request_notification_answers_that_request(
     ask = {"kind": "question", "message": "Which browser?"}
     first = client.post(f"/api/v1/cases/{ref}/requests", headers=eng, json=ask).json()
     client.post(f"/api/v1/cases/{ref}/requests", headers=eng, json=ask | {"message": "When?"})
+    fan_out_pending(database)
     with database.session(read_only=True) as db:
         sent = db.execute(
             select(Notification.key, CaseEvent.data)

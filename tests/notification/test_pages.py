@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import select, update
 
+from critdesk.notification.jobs import fan_out_pending
 from critdesk.notification.models import Notification, NotificationPreference
 from tests.case.test_api import ALICE, BOB, ENG1, report
 
@@ -33,6 +34,7 @@ def csrf_of(client, path: str) -> str:  # type: ignore[no-untyped-def]
 def test_the_inbox_lists_unread_notifications_and_marks_them_read(client, login, database) -> None:
     ref = report(client, login(BOB))["ref"]
     client.post(f"/api/v1/cases/{ref}/actions/assign", headers=login(ENG1), json={"engineer": ENG1})
+    fan_out_pending(database)
     token = sign_in(client, BOB)
     page = client.get("/notifications")
     assert ref in page.text and "unread" in page.text
@@ -56,6 +58,7 @@ def test_marking_read_needs_the_csrf_token_and_only_touches_ones_own(
     client, login, database
 ) -> None:
     report(client, login(BOB))
+    fan_out_pending(database)
     with database.session() as db:
         lead_row = db.scalars(
             select(Notification).where(
@@ -91,6 +94,7 @@ def test_preferences_are_saved_from_the_form(client, login, database) -> None:
 
 def test_admins_see_dead_deliveries_and_retry_them(client, login, database, clock) -> None:
     report(client, login(BOB))
+    fan_out_pending(database)
     with database.session() as db:
         db.execute(
             update(Notification)

@@ -1,21 +1,24 @@
-"""Fan-out into the outbox, in the transaction of the change: recipients by role and
-preference, one row per (event, recipient, channel), nothing for a change rolled back."""
+"""Fan-out into the outbox: the event marked in the transaction of the change, its rows written
+by the drain — recipients by role and preference, one row per (event, recipient, channel),
+exactly once, nothing for a change rolled back."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from critdesk.auth.models import User
 from critdesk.case import service as cases
-from critdesk.case.models import Case
+from critdesk.case.models import Case, CaseEvent
 from critdesk.notification import service as notifications
+from critdesk.notification.jobs import fan_out_pending
 from critdesk.notification.models import Notification
 from tests.case.test_actions import act
 from tests.case.test_api import ALICE, AM, BOB, ENG1, LEAD, report
 
 
 def rows(database, ref: str, kind: str) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    fan_out_pending(database)
     with database.session() as db:
         return sorted(
             db.execute(
@@ -141,6 +144,7 @@ def test_queued_email_goes_out_like_any_other(database, clock, demo, runtime) ->
 def test_the_in_app_inbox_lists_reads_and_refuses_another_users_notification(client, login) -> None:
     bob = login(BOB)
     ref = report(client, bob)["ref"]
+    fan_out_pending(client.app.state.db)
     inbox = client.get("/api/v1/notifications?unread=true", headers=bob).json()
     mine = [i for i in inbox["items"] if i["case"] == ref]
     assert [i["headline"] for i in mine] == ["Case received: Checkout fails for everyone"]
@@ -170,6 +174,7 @@ def test_only_admins_manage_webhook_endpoints(client, login) -> None:
 def test_an_event_rolled_back_with_its_savepoint_leaves_no_notification(
     database, clock, demo
 ) -> None:
+    fan_out_pending(database)  # the demo's own events
     with database.session() as db:
         before = db.scalar(select(func.count()).select_from(Notification))
         bob = db.scalars(select(User).where(User.email == BOB)).one()
@@ -179,8 +184,56 @@ def test_an_event_rolled_back_with_its_savepoint_leaves_no_notification(
         db.flush()
         savepoint.rollback()
         cases.record_event(db=db, case=case, actor=bob, now=clock.now, kind="comment", message="y")
+    fan_out_pending(database)
     with database.session() as db:
         rows = db.scalars(select(Notification).where(Notification.kind == "comment")).all()
         assert db.scalar(select(func.count()).select_from(Notification)) == before + len(rows)
         assert {r.event_id for r in rows} and all(r.event_id for r in rows)
         assert len({r.event_id for r in rows}) == 1
+
+
+def test_each_event_is_fanned_out_once_and_a_second_drain_writes_nothing(
+    client, login, database
+) -> None:
+    ref = report(client, login(BOB))["ref"]
+    with database.session() as db:
+        event = db.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == int(ref[4:]), CaseEvent.kind == "reported")
+        ).one()
+        # Marked in the report's own transaction, with the case as it stood.
+        assert event.notify is not None and event.notify["state"] == "new"
+        assert db.scalar(select(func.count()).where(Notification.event_id == event.id)) == 0
+    assert fan_out_pending(database) >= 1
+    written = rows(database, ref, "reported")
+    assert written
+    with database.session() as db:
+        assert db.get(CaseEvent, event.id).notify is None
+        # A drain that crashed after writing the rows but before clearing the mark is run
+        # again: the rows' keys make the second pass a no-op.
+        db.execute(update(CaseEvent).where(CaseEvent.id == event.id).values(notify=event.notify))
+    assert fan_out_pending(database) == 1
+    assert rows(database, ref, "reported") == written
+
+
+def test_the_owner_at_the_time_of_the_event_is_told_not_a_later_one(
+    client, login, database
+) -> None:
+    ref = report(client, login(BOB))["ref"]
+    lead = login(LEAD)
+    act(client, lead, ref, "assign", {"engineer": ENG1})
+    act(client, lead, ref, "assign", {"engineer": "eng2@vendor.example"})
+    # Both assignments are fanned out after the second one: each tells its own engineer.
+    fan_out_pending(database)
+    with database.session() as db:
+        told = db.execute(
+            select(Notification.event_id, Notification.recipient)
+            .where(Notification.case_id == int(ref[4:]), Notification.kind == "assigned")
+            .where(Notification.channel == "email")
+            .order_by(Notification.event_id)
+        ).all()
+    by_event: dict[int, set[str]] = {}
+    for event_id, recipient in told:
+        by_event.setdefault(event_id, set()).add(recipient)
+    first, second = (by_event[k] for k in sorted(by_event))
+    assert ENG1 in first and "eng2@vendor.example" not in first
+    assert "eng2@vendor.example" in second and ENG1 not in second

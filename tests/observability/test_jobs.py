@@ -13,7 +13,7 @@ from critdesk.jobs import periodic
 from critdesk.logs import jobs as log_jobs
 from critdesk.logs.models import LogAnalysis
 from critdesk.notification import outbox
-from critdesk.notification.jobs import Transports
+from critdesk.notification.jobs import Transports, fan_out_pending
 from critdesk.notification.models import Notification
 from critdesk.observability.context import bound_request_id, current_request_id
 from tests.attachment.conftest import upload
@@ -44,6 +44,7 @@ def case_id(ref: str) -> int:
 
 def test_a_reports_notifications_keep_its_request_id(client, login, database) -> None:
     ref = report_with_id(client, login, "req-report-1")
+    fan_out_pending(database)  # later, in the drain's own context
     with database.session(read_only=True) as db:
         rows = db.scalars(select(Notification).where(Notification.case_id == case_id(ref))).all()
     assert rows and {row.request_id for row in rows} == {"req-report-1"}
@@ -71,6 +72,7 @@ def test_a_sweeps_notifications_carry_the_sweeps_own_id(app, client, login, data
     report_with_id(client, login, "req-report-3")
     clock.advance(minutes=40)
     periodic.run_sla_sweeps(database, app.state.settings, clock())
+    fan_out_pending(database)
     with database.session(read_only=True) as db:
         ids = set(
             db.scalars(select(Notification.request_id).where(Notification.kind == "sla_breach"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from critdesk.case.schemas import QueuePage
 from tests.case.test_actions import act
 from tests.case.test_api import ALICE, BOB, CAROL, DAN, ENG1, report
 
@@ -89,3 +90,16 @@ def test_a_bad_cursor_or_limit_is_a_clear_4xx(client, login) -> None:
     assert client.get("/api/v1/queue?limit=201", headers=eng).status_code == 422
     bad = client.get("/api/v1/queue?cursor=%%%", headers=eng)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_the_answer_is_exactly_what_its_documented_model_says(client, login, clock) -> None:
+    """The queue's items are serialised from their views without a model in between: every
+    field of QueuePage is there (nulls included), nothing else is, in the model's formats."""
+    ref = report(client, login(ALICE))["ref"]
+    eng = login(ENG1)
+    act(client, eng, ref, "assign", {"engineer": ENG1})
+    act(client, eng, ref, "start_investigation")  # an owner, a stopped clock
+    body = client.get("/api/v1/queue", headers=eng, params={"limit": 200}).json()
+    assert any(i["ref"] == ref and i["sla"]["met_at"] for i in body["items"])
+    assert any(i["owner"] is None and i["sla"]["met_at"] is None for i in body["items"])
+    assert body == QueuePage.model_validate(body).model_dump(mode="json")

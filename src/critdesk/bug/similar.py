@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from critdesk.article import kb
 from critdesk.auth.models import User
-from critdesk.bug.models import Bug
+from critdesk.bug.models import Bug, format_key
 from critdesk.db import Database
 from critdesk.search.articles import ARTICLES
 from critdesk.search.engine import Hit, SimilarityEngine
@@ -73,15 +73,19 @@ class SimilarBugs:
 
     def _bugs(self, db: Session, viewer: User, hits: Sequence[Hit]) -> dict[str, dict[str, Any]]:
         """The bugs behind the hits the viewer may see, by hit id, in the hits' order."""
+        if not hits:
+            return {}
         ids = [int(hit.id.split(":", 1)[1]) for hit in hits]
-        bugs = {b.id: b for b in db.scalars(select(Bug).where(Bug.id.in_(ids)))}
+        # Plain columns through the connection: a suggestion shows a handful of fields, and
+        # loading whole Bug objects cost a report a tenth of its time.
+        bugs = {row.id: row for row in db.connection().execute(_SHOWN, {"ids": ids})}
         results: dict[str, dict[str, Any]] = {}
         for hit, bug_id in zip(hits, ids, strict=True):
             bug = bugs.get(bug_id)
             if bug is None or (viewer.is_customer and not (bug.public and bug.submitted_at)):
                 continue
             results[hit.id] = {
-                "key": bug.key,
+                "key": format_key(bug.id),
                 "kind": "bug",
                 "title": bug.title,
                 "state": bug.state,
@@ -89,6 +93,11 @@ class SimilarBugs:
                 "workaround": bug.workaround,
                 "score": round(hit.score, 4),
                 "matched_by": list(hit.matched_by),
-                "url": f"/bugs/{bug.key}",
+                "url": f"/bugs/{format_key(bug.id)}",
             }
         return results
+
+
+_SHOWN = select(
+    Bug.id, Bug.public, Bug.submitted_at, Bug.title, Bug.state, Bug.fix_version, Bug.workaround
+).where(Bug.id.in_(bindparam("ids", expanding=True)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from critdesk.auth.models import User
@@ -116,8 +116,20 @@ class CaseEvent(Base):
     internal: Mapped[bool] = mapped_column(default=False)
     message: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]]
+    # Set while the event's notifications are still to be fanned out (notification.outbox):
+    # the case as it stood when the event happened, and the request's id.
+    notify: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     actor: Mapped[User | None] = relationship(lazy="raise")
+
+    __table_args__ = (
+        Index(
+            "ix_case_events_notify_pending",
+            "id",
+            postgresql_where=text("notify IS NOT NULL"),
+            sqlite_where=text("notify IS NOT NULL"),
+        ),
+    )
 
 
 class IdempotencyKey(Base):

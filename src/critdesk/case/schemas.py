@@ -261,10 +261,10 @@ def sla_view(case: Case, now: datetime) -> dict[str, Any]:
         "warn_at": case.sla_warn_at,
         "due_at": case.sla_due_at,
         "status": sla.status(due_at=case.sla_due_at, met_at=case.sla_met_at, now=now),
+        # Every field of SlaOut, null ones too: a view is then the JSON as it goes out.
+        "met_at": case.sla_met_at,
+        "business_seconds_taken": case.sla_business_seconds_taken,
     }
-    if case.sla_met_at is not None:
-        view["met_at"] = case.sla_met_at
-        view["business_seconds_taken"] = case.sla_business_seconds_taken
     return view
 
 

@@ -191,9 +191,7 @@ def report_case(
         # Only a keyed request has a race to recover from (below), so only it needs a savepoint.
         with db.begin_nested() if idempotency_key is not None else nullcontext():
             aup.admit(db=db, limits=rate_limits, user=reporter, now=now)
-            case, reported = _insert_case(
-                db, reporter, package, environment, new, now, recorded_by
-            )
+            case, reported = _insert_case(db, reporter, package, environment, new, now, recorded_by)
             if idempotency_key is not None:
                 db.add(
                     IdempotencyKey(

@@ -38,7 +38,7 @@ from critdesk.auth.models import User
 from critdesk.case.models import Case, CaseEvent, format_ref
 from critdesk.config import Settings
 from critdesk.db import Database
-from critdesk.notification import rules
+from critdesk.notification import outbox, rules
 from critdesk.notification.models import CLAIMABLE, Notification, WebhookEndpoint
 from critdesk.notification.render import CaseView, Sender, case_email, ready_email
 from critdesk.observability.context import bound_request_id, current_request_id
@@ -99,6 +99,22 @@ def due_count(db: Session, now: datetime) -> int:
     )
 
 
+def fan_out_pending(database: Database, *, batches: int = 20) -> int:
+    """Writes the outbox rows of events marked by ``outbox.register`` (a batch a transaction,
+    at most ``batches`` of them); returns how many events it fanned out."""
+    done = 0
+    for _ in range(batches):
+        with database.session(read_only=True) as db:
+            if not outbox.has_pending(db):
+                break
+        with database.session() as db:
+            count = outbox.fan_out(db)
+        done += count
+        if count < outbox.FAN_OUT_BATCH:
+            break
+    return done
+
+
 def deliver_due(
     *,
     database: Database,
@@ -109,8 +125,10 @@ def deliver_due(
     worker: str | None = None,
     jitter: Callable[[], float] = random.random,
 ) -> Delivered:
-    """Claims one batch of due rows and delivers it; returns what happened."""
+    """Fans out the events waiting for it, then claims one batch of due rows and delivers it;
+    returns what happened."""
     worker = worker or runner_name()
+    fan_out_pending(database)
     now = clock()
     with database.session() as db:
         claimed = _claim(db, now, worker, limit or settings.outbox_batch_size, settings)
@@ -180,6 +198,7 @@ def deliver_until_idle(
     total = Delivered()
     started = time.monotonic()
     while time.monotonic() - started < budget_seconds:
+        fan_out_pending(database)
         with database.session(read_only=True) as db:
             if not due_count(db, clock()):
                 break

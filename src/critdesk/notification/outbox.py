@@ -1,10 +1,13 @@
-"""Writing outbox rows in the caller's transaction.
+"""The outbox: a change's notifications, committed with it, fanned out after it.
 
-``case/service._event`` hands every timeline event to ``register``. Notifiable ones wait in the
-session until it flushes (when every event has its id); after the flush a hook works out the
-recipients of all of them with a handful of queries and inserts their rows in one statement on
-the same connection, so the rows commit or roll back with the change. A sweep that records
-thousands of events in one unit of work pays those queries once per flush, not per event.
+``case/service._event`` hands every timeline event to ``register``, which marks a notifiable
+one with ``notify`` (the case as it stood: severity, state, owner, and the request's id) in
+the caller's transaction: nothing more is written while a customer waits for their report.
+The outbox drain (``fan_out``, before each delivery batch) picks up the marked events
+oldest first, works out every recipient of the whole batch with a handful of queries, writes
+their rows (``INSERT … ON CONFLICT (key) DO NOTHING``: a second pass is a no-op) and clears
+the mark, in one transaction: an event is fanned out exactly once, and a crash in between
+leaves it marked for the next pass.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, inspect, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,11 +26,10 @@ from critdesk.auth.models import CUSTOMER_ROLES, User
 from critdesk.case.models import Case, CaseEvent, format_ref
 from critdesk.notification import rules
 from critdesk.notification.models import Notification, NotificationPreference, WebhookEndpoint
-from critdesk.observability.context import current_request_id
+from critdesk.observability.context import bound_request_id, current_request_id
 from critdesk.organisation.models import Organisation
 
-_PENDING = "critdesk.notification.pending"
-_LISTENING = "critdesk.notification.listening"
+FAN_OUT_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ class CaseFacts:
 class Pending:
     case: CaseFacts
     event: CaseEvent
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,42 +62,59 @@ class Person:
 
 
 def register(db: Session, case: Case, case_event: CaseEvent) -> None:
-    """Queues the notifications of one timeline event, written at the session's next flush."""
+    """Marks one timeline event's notifications as due, in the caller's transaction."""
     if case_event.kind not in rules.NOTIFIABLE:
         return
-    facts = CaseFacts(
-        case.id,
-        format_ref(case.id),
-        case.title,
-        case.severity,
-        case.state,
-        case.organisation_id,
-        case.reporter_id,
-        case.owner_id,
+    case_event.notify = {
+        "severity": case.severity,
+        "state": case.state,
+        "owner_id": case.owner_id,
+        "request_id": current_request_id(),
+    }
+
+
+def has_pending(db: Session) -> bool:
+    """Whether any event waits to be fanned out (a cheap read before taking a write lock)."""
+    return db.scalar(select(CaseEvent.id).where(CaseEvent.notify.is_not(None)).limit(1)) is not None
+
+
+def fan_out(db: Session, *, limit: int = FAN_OUT_BATCH) -> int:
+    """Writes the outbox rows of up to ``limit`` marked events, oldest first; returns how many
+    events it fanned out. On PostgreSQL concurrent drains skip each other's events."""
+    query = (
+        select(CaseEvent, Case.title, Case.organisation_id, Case.reporter_id)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(CaseEvent.notify.is_not(None))
+        .order_by(CaseEvent.id)
+        .limit(limit)
     )
-    db.info.setdefault(_PENDING, []).append(Pending(facts, case_event))
-    if not db.info.get(_LISTENING):
-        event.listen(db, "after_flush_postexec", _after_flush)
-        event.listen(db, "after_rollback", _forget)
-        db.info[_LISTENING] = True
-
-
-def _forget(db: Session) -> None:
-    db.info.pop(_PENDING, None)
-
-
-def _after_flush(db: Session, _context: Any) -> None:
-    pending: list[Pending] = db.info.pop(_PENDING, [])
-    states = [inspect(p.event) for p in pending]
-    # Written events get their rows; events still to be flushed wait; events whose flush or
-    # savepoint was rolled back (neither) are dropped with it.
-    ready = [p for p, state in zip(pending, states, strict=True) if state.persistent]
-    waiting = [p for p, state in zip(pending, states, strict=True) if state.pending]
-    if waiting:
-        db.info[_PENDING] = waiting
-    if ready:
-        connection = db.connection()
-        insert_ignoring_duplicates(connection, _rows(connection, ready))
+    if db.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=CaseEvent)
+    batch = []
+    for case_event, title, organisation_id, reporter_id in db.execute(query):
+        facts = case_event.notify or {}
+        case = CaseFacts(
+            case_event.case_id,
+            format_ref(case_event.case_id),
+            title,
+            facts.get("severity", ""),
+            facts.get("state", ""),
+            organisation_id,
+            reporter_id,
+            facts.get("owner_id"),
+        )
+        batch.append(Pending(case, case_event, facts.get("request_id")))
+    if not batch:
+        return 0
+    connection = db.connection()
+    insert_ignoring_duplicates(connection, _rows(connection, batch))
+    db.execute(
+        update(CaseEvent)
+        .where(CaseEvent.id.in_([p.event.id for p in batch]))
+        .values(notify=None)
+        .execution_options(synchronize_session=False)
+    )
+    return len(batch)
 
 
 def insert_ignoring_duplicates(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
@@ -311,8 +331,10 @@ def _rows(connection: Connection, batch: Sequence[Pending]) -> list[dict[str, An
     directory = _Directory(connection, batch)
     rows: list[dict[str, Any]] = []
     for pending in batch:
-        rows += _user_rows(directory, pending)
-        rows += _webhook_rows(directory, pending)
+        # Each row keeps the id of the request that caused it (``row`` reads it).
+        with bound_request_id(pending.request_id):
+            rows += _user_rows(directory, pending)
+            rows += _webhook_rows(directory, pending)
     return rows
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from pydantic_core import to_json
 
 from critdesk.auth.deps import CurrentUser
 from critdesk.case.schemas import QueuePage, summary_view
@@ -22,6 +23,7 @@ def get_queue(db: DbSession, user: CurrentUser, now: Now, page: Page) -> Respons
     ]
     more = len(entries) == page.limit
     answer = {"items": items, "next_cursor": encode_cursor(offset + page.limit) if more else None}
-    # Validated and serialised by pydantic in one pass, straight to JSON bytes (returned as
-    # a response, FastAPI skips its own second validation); QueuePage still documents it.
-    return Response(QueuePage.model_validate(answer).model_dump_json(), media_type=JSON)
+    # The views hold every field of QueuePage's items, so they are serialised as they are, by
+    # pydantic's own encoder, without validating fifty models first (a fifth of the page's
+    # cost); QueuePage documents the shape, and tests/queue holds the two to the same JSON.
+    return Response(to_json(answer), media_type=JSON)
