@@ -11,6 +11,7 @@ from critdesk.cli.privacy import privacy
 from critdesk.cli.redaction import evaluate_redaction  # noqa: F401 (registers `eval redaction`)
 from critdesk.cli.report import report
 from critdesk.cli.search import evaluate, search
+from critdesk.cli.search_model import search_export_model  # noqa: F401 (registers `search export-model`)
 from critdesk.cli.serve import serve
 from critdesk.cli.storage import storage
 from critdesk.cli.tracker import tracker
