@@ -229,6 +229,24 @@ def begin_read(session: Session) -> None:
     session.connection(execution_options={"critdesk_read_only": True})
 
 
+@contextmanager
+def reads_before_writes(session: Session) -> Iterator[None]:
+    """The block's reads in a read transaction of their own, ended with the block, when the
+    unit of work has not begun yet on SQLite: the write lock is then taken by the first write
+    after the block, and the checks and rules before it run outside the writers' line.
+    Elsewhere (PostgreSQL, or a unit of work already under way) the block just runs."""
+    if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    begin_read(session)
+    try:
+        yield
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+
+
 def commit_then_read(session: Session) -> None:
     """Commits the unit of work so far and goes on reading (``begin_read``), so that what the
     request still reads (rendering its answer) does not hold SQLite's write lock."""

@@ -22,6 +22,7 @@ from critdesk.aup import service as aup
 from critdesk.auth.models import User
 from critdesk.case import rules
 from critdesk.case.models import REF_PREFIX, Case, CaseEvent, IdempotencyKey
+from critdesk.db import reads_before_writes
 from critdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from critdesk.organisation.models import Environment, Organisation
 from critdesk.package.models import SupportPackage
@@ -182,16 +183,24 @@ def report_case(
     package = reporter.organisation.package
     check_entitlement(package, new.channel)
     request_hash = _request_hash(new)
-    if idempotency_key is not None:
-        existing = _replayed(db, reporter, idempotency_key, request_hash)
-        if existing is not None:
-            return Reported(existing, False)
-    environment = own_environment(db, reporter, new.environment_id)
+    # The checks and the rules run before the first write: on SQLite, outside the writers' line.
+    with reads_before_writes(db):
+        if idempotency_key is not None:
+            existing = _replayed(db, reporter, idempotency_key, request_hash)
+            if existing is not None:
+                return Reported(existing, False)
+        environment = own_environment(db, reporter, new.environment_id)
+        decision = preview(package=package, environment=environment, new=new, now=now)
+        clock = sla.start_clock(
+            calendar_of(package), now, int(package.sla_targets[decision["severity"]])
+        )
     try:
         # Only a keyed request has a race to recover from (below), so only it needs a savepoint.
         with db.begin_nested() if idempotency_key is not None else nullcontext():
             aup.admit(db=db, limits=rate_limits, user=reporter, now=now)
-            case, reported = _insert_case(db, reporter, package, environment, new, now, recorded_by)
+            case, reported = _insert_case(
+                db, reporter, package, environment, new, now, decision, clock, recorded_by
+            )
             if idempotency_key is not None:
                 db.add(
                     IdempotencyKey(
@@ -221,12 +230,10 @@ def _insert_case(
     environment: Environment,
     new: NewCase,
     now: datetime,
+    decision: dict[str, Any],
+    clock: sla.SlaClock,
     recorded_by: User | None = None,
 ) -> tuple[Case, CaseEvent]:
-    decision = preview(package=package, environment=environment, new=new, now=now)
-    clock = sla.start_clock(
-        calendar_of(package), now, int(package.sla_targets[decision["severity"]])
-    )
     case = Case(
         organisation_id=environment.organisation_id,
         package_id=package.id,
