@@ -149,7 +149,9 @@ def test_two_workers_deliver_each_notification_of_200_breaches_exactly_once(
         while outbox.fan_out(db) == outbox.FAN_OUT_BATCH:
             pass
         db.execute(update(Notification).values(state="sent"))
-    sink = SmtpSink().start()
+    # A receiver taking 20 ms a message: one worker alone cannot drain the outbox before the
+    # other starts claiming, so the two really race for the same rows.
+    sink = SmtpSink(delay=0.02).start()
     try:
         group = workers(postgres_only, sink, worker_concurrency=2, outbox_batch_size=20)
         group.start("w1")
@@ -166,6 +168,20 @@ def test_two_workers_deliver_each_notification_of_200_breaches_exactly_once(
             )
         with app.open():
             jobs.defer(app, "sla_sweep")
+
+        def fanned_out() -> bool:
+            with database.session() as db:
+                rows = db.scalar(
+                    select(func.count()).where(
+                        Notification.kind == "sla_breach", Notification.channel == "email"
+                    )
+                )
+            return int(rows or 0) >= 3 * len(ids)
+
+        # The sweep's own worker drains the outbox right after it; drains deferred once the
+        # breaches' e-mails are in the outbox run on both workers beside it.
+        wait_until(fanned_out, 60, "the breaches' e-mails to reach the outbox", group.logs)
+        with app.open():
             for _ in range(4):
                 jobs.defer(app, "deliver")
 

@@ -20,6 +20,7 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -142,13 +143,14 @@ def deliver_due(
     # at most one message in flight.
     lanes = [jobs[i :: settings.outbox_send_threads] for i in range(settings.outbox_send_threads)]
     lanes = [lane for lane in lanes if lane]
+    marks = _Marks(database, worker)
     if len(lanes) == 1:
-        outcomes = [_send_lane(lanes[0], database, settings, clock, worker, jitter)]
+        outcomes = [_send_lane(lanes[0], database, marks, settings, clock, worker, jitter)]
     else:
         with ThreadPoolExecutor(len(lanes), thread_name_prefix="critdesk-send") as pool:
             outcomes = list(
                 pool.map(
-                    lambda lane: _send_lane(lane, database, settings, clock, worker, jitter),
+                    lambda lane: _send_lane(lane, database, marks, settings, clock, worker, jitter),
                     lanes,
                 )
             )
@@ -160,6 +162,7 @@ def deliver_due(
 def _send_lane(
     jobs: list[_Job],
     database: Database,
+    marks: _Marks,
     settings: Settings,
     clock: Clock,
     worker: str,
@@ -177,7 +180,7 @@ def _send_lane(
             renewed = time.monotonic()
         with bound_request_id(job.request_id):
             outcome = _attempt(job, settings)
-            recorded = _record(database, job, worker, clock(), outcome, settings, jitter)
+            recorded = _record(marks, job, clock(), outcome, settings, jitter)
         if not recorded:
             result.lost += 1
         else:
@@ -291,9 +294,8 @@ def _attempt(job: _Job, settings: Settings) -> tuple[str, str | None]:
 
 
 def _record(
-    database: Database,
+    marks: _Marks,
     job: _Job,
-    worker: str,
     now: datetime,
     outcome: tuple[str, str | None],
     settings: Settings,
@@ -314,7 +316,67 @@ def _record(
         values["next_attempt_at"] = now + timedelta(seconds=wait)
     else:
         log.warning("notification %s (%s) is dead: %s", job.id, job.channel, error)
-    return _fenced_update(database, job, worker, values)
+    return marks.apply(job, values)
+
+
+@dataclass
+class _Mark:
+    job: _Job
+    values: dict[str, Any]
+    done: threading.Event = field(default_factory=threading.Event)
+    applied: bool = False
+    error: BaseException | None = None
+
+
+class _Marks:
+    """Group commit of the lanes' outcomes.
+
+    A lane records each message's outcome before it sends its next one, so a runner killed
+    mid-batch leaves at most one message per lane sent but not marked (its receiver drops the
+    repeat by Message-ID). The lanes' marks still need not each be a transaction of their own:
+    the first lane to arrive commits every mark waiting at that moment in one transaction,
+    while the others wait for theirs to be committed (as a database's group commit does). On
+    SQLite that is one turn in the writers' line for several messages instead of one each.
+    """
+
+    def __init__(self, database: Database, worker: str) -> None:
+        self._database, self._worker = database, worker
+        self._lock = threading.Lock()
+        self._waiting: list[_Mark] = []
+        self._leading = False
+
+    def apply(self, job: _Job, values: dict[str, Any]) -> bool:
+        """Commits one fenced update of a claimed row; False when the claim was lost."""
+        mark = _Mark(job, values)
+        with self._lock:
+            self._waiting.append(mark)
+            lead = not self._leading
+            self._leading = True
+        if lead:
+            while True:
+                with self._lock:
+                    batch, self._waiting = self._waiting, []
+                    if not batch:
+                        self._leading = False
+                        break
+                self._commit(batch)
+        mark.done.wait()
+        if mark.error is not None:
+            raise mark.error
+        return mark.applied
+
+    def _commit(self, batch: list[_Mark]) -> None:
+        try:
+            with self._database.engine.begin() as connection:
+                for mark in batch:
+                    fenced = _fenced(mark.job, self._worker).values(**mark.values)
+                    mark.applied = bool(connection.execute(fenced).rowcount)
+        except BaseException as error:
+            for mark in batch:
+                mark.applied, mark.error = False, error
+        finally:
+            for mark in batch:
+                mark.done.set()
 
 
 # --- preparing what each row sends -------------------------------------------------------------
