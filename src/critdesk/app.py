@@ -125,7 +125,7 @@ def create_app(
     app.include_router(health_router)
 
     app.add_middleware(
-        BodyLimit,  # type: ignore[arg-type]
+        BodyLimit,
         max_bytes=settings.max_json_body_bytes,
         upload_max_bytes=settings.max_upload_bytes,
     )
@@ -133,9 +133,9 @@ def create_app(
     # outermost, the security headers go on every response, our own 500 included.
     app.state.metrics = HttpMetrics(db, clock)
     app.add_middleware(
-        RequestObserver,  # type: ignore[arg-type]
+        RequestObserver,
         metrics=app.state.metrics,
         fastapi_app=app,
     )
-    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)  # type: ignore[arg-type]
+    app.add_middleware(SecurityHeaders, https=settings.secure_cookies)
     return app

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import anyio
 from annotated_types import Interval
-from fastapi import Depends, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -174,7 +174,7 @@ def _document_errors(app: Any) -> None:
     app.openapi = openapi
 
 
-def install_error_handlers(app: Any) -> None:
+def install_error_handlers(app: FastAPI) -> None:
     _document_errors(app)
 
     @app.exception_handler(DomainError)

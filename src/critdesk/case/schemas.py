@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from annotated_types import Interval
 from pydantic import (
@@ -20,6 +20,9 @@ from critdesk.case import rules
 from critdesk.case.models import Case, CaseEvent
 from critdesk.sla import rules as sla
 from critdesk.web import MAX_ID
+
+if TYPE_CHECKING:
+    from critdesk.queue.service import QueueCase
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50_000)]
@@ -254,7 +257,7 @@ def person(user: Any) -> dict[str, str] | None:
     return None if user is None else {"email": user.email, "name": user.name}
 
 
-def sla_view(case: Case, now: datetime) -> dict[str, Any]:
+def sla_view(case: Case | QueueCase, now: datetime) -> dict[str, Any]:
     view: dict[str, Any] = {
         "target_seconds": case.sla_target_seconds,
         "clock_starts_at": case.sla_clock_starts_at,
@@ -276,7 +279,7 @@ WAITING_ON = {
 }
 
 
-def waiting_view(case: Case) -> dict[str, Any] | None:
+def waiting_view(case: Case | QueueCase) -> dict[str, Any] | None:
     """Whom the case waits on, and since when (None once redirected or closed)."""
     on = WAITING_ON.get(case.state)
     if on is None:
@@ -284,7 +287,7 @@ def waiting_view(case: Case) -> dict[str, Any] | None:
     return {"on": on, "since": case.state_changed_at or case.updated_at}
 
 
-def summary_view(case: Case, now: datetime) -> dict[str, Any]:
+def summary_view(case: Case | QueueCase, now: datetime) -> dict[str, Any]:
 
     env = case.environment
     return {

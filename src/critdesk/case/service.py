@@ -370,7 +370,7 @@ def with_relations(query: Select[Any]) -> Select[Any]:
 
 
 def load_case(db: Session, case_id: int) -> Case:
-    case = db.scalar(with_relations(select(Case).where(Case.id == case_id)))
+    case: Case | None = db.scalar(with_relations(select(Case).where(Case.id == case_id)))
     if case is None:
         raise NotFound("case")
     return case
@@ -813,7 +813,7 @@ def _checked_evidence(
     """Evidence links point at this case's own attachments and comments, nothing else."""
     from critdesk.attachment.models import Attachment
 
-    tables = {
+    tables: dict[str, tuple[type[Attachment] | type[CaseEvent], Any]] = {
         "attachment": (Attachment, Attachment.case_id),
         "comment": (CaseEvent, CaseEvent.case_id),
     }

@@ -12,6 +12,7 @@ from critdesk.auth import service as auth
 from critdesk.auth.models import User
 from critdesk.auth.passwords import hash_password
 from critdesk.case import service as cases
+from critdesk.case.models import Case
 from critdesk.case.rules import Impact
 from critdesk.errors import DomainError
 from critdesk.notification import outbox
@@ -165,7 +166,7 @@ def _report(
     impact: Impact,
     breadth: str,
     blocked: bool,
-) -> cases.Case:
+) -> Case:
     reporter = _user(db, email)
     new = cases.NewCase(
         title=title,

@@ -152,7 +152,7 @@ def _part(content: str, subtype: str) -> MIMEText:
     base64, and kind to spam filters)."""
     if content.isascii():
         return MIMEText(content, subtype, "us-ascii")
-    return MIMEText(content, subtype, _UTF8)
+    return MIMEText(content, subtype, _UTF8)  # type: ignore[arg-type]  # a Charset is accepted
 
 
 _UTF8 = Charset("utf-8")

@@ -205,7 +205,7 @@ def _page(db: Session, ids: list[int], packages: dict[int, SupportPackage]) -> d
     for row in db.connection().execute(_page_query(), {"ids": ids}):
         package_id, organisation, env_id, env_name, env_type, production, email, name = row[width:]
         loaded[row[0]] = QueueCase(
-            *row[:width],
+            **dict(zip(_FROM_CASE, row[:width], strict=True)),
             organisation=Named(organisation),
             environment=EnvironmentFacts(env_id, env_name, env_type, production),
             owner=None if email is None else PersonFacts(email, name),

@@ -112,7 +112,8 @@ def attachment_ids(
     if viewer.is_customer:
         query = query.where(Attachment.internal.is_(False))
     for request_id, attachment_id in db.execute(query.order_by(Attachment.id)):
-        ids[request_id].append(attachment_id)
+        if request_id is not None:  # the query asks for these requests' files only
+            ids[request_id].append(attachment_id)
     return ids
 
 

@@ -85,6 +85,7 @@ def ics(invitation: Invitation) -> bytes:
         attendee = vCalAddress(f"mailto:{email}")
         attendee.params["cn"] = vText(name)
         attendee.params["role"] = vText("REQ-PARTICIPANT")
-        event.add("attendee", attendee, encode=0)
+        event.add("attendee", attendee, encode=False)
     calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical
