@@ -239,6 +239,7 @@ def test_the_desks_figures_come_from_the_database(app, client, login, clock, dat
 
     from critdesk.case.models import Case
     from critdesk.jobs import periodic
+    from critdesk.notification.jobs import fan_out_pending
 
     waiting_s1 = (("queue_group", "waiting"), ("severity", "S1"))
     before = samples(scrape(app), "critdesk_open_cases").get(waiting_s1, 0)
@@ -255,6 +256,11 @@ def test_the_desks_figures_come_from_the_database(app, client, login, clock, dat
     lags = samples(scrape(app), "critdesk_job_lag_seconds")
     assert lags[(("job", "sla_breach"),)] >= 10 * 60
     assert lags[(("job", "outbox"),)] >= 40 * 60
+    # The reports' notifications wait for the drain to fan them out.
+    assert lags[(("job", "notification_fan_out"),)] >= 40 * 60
+    fan_out_pending(database)
+    lags = samples(scrape(app), "critdesk_job_lag_seconds")
+    assert lags[(("job", "notification_fan_out"),)] == 0
 
     periodic.run_sla_sweeps(database, app.state.settings, clock())
     text = scrape(app)

@@ -16,7 +16,7 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from critdesk.case.models import Case
+from critdesk.case.models import Case, CaseEvent
 from critdesk.logs.models import LogAnalysis
 from critdesk.migration import alembic_config
 from critdesk.notification.models import CLAIMABLE, Notification
@@ -144,6 +144,9 @@ def job_lags(*, db: Session, now: datetime) -> dict[str, float]:
     a runner that keeps up holds these near its polling interval."""
     running = (Case.state == "new", Case.sla_met_at.is_(None))
     oldest = {
+        # ix_case_events_notify_pending: events whose notifications the drain has not yet
+        # fanned out to the outbox.
+        "notification_fan_out": select(func.min(CaseEvent.at)).where(CaseEvent.notify.is_not(None)),
         # ix_notifications_due: claimable rows whose time has come (a lapsed lease included).
         "outbox": select(func.min(Notification.next_attempt_at)).where(
             Notification.state.in_(CLAIMABLE), Notification.next_attempt_at <= now
