@@ -55,7 +55,8 @@ def test_the_lead_opens_the_dashboard_and_reads_its_charts(live_server, browser)
         assert box is not None and box["width"] > 600 and box["height"] > 60, title
 
     box = page.get_by_role("img", name="Business time to start investigating, per severity")
-    expect(box.locator("text.value-label", has_text="median 1 h")).to_be_visible()
+    # Depending on the time of day a business-hours severity may also take about an hour.
+    expect(box.locator("text.value-label", has_text="median 1 h").first).to_be_visible()
 
     # The table under a chart opens on a click and holds the same figures.
     table_section = page.locator("section#sla")

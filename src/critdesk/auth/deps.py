@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from critdesk.auth import service
 from critdesk.auth.models import User
 from critdesk.config import Settings
-from critdesk.db import begin_read
+from critdesk.db import reads_before_writes
 from critdesk.errors import Forbidden, NotAuthenticated
 from critdesk.web import DbSession, Now
 
@@ -45,21 +45,14 @@ def session_cookie(request: Request) -> str | None:
 
 
 def current_user(request: Request, db: DbSession, now: Now) -> User:
-    if (
-        request.method not in UNSAFE_METHODS
-        or db.in_transaction()
-        or db.get_bind().dialect.name != "sqlite"
-    ):
+    if request.method not in UNSAFE_METHODS:
         return _authenticate(request, db, now)
     # On SQLite a write request looks its caller up in a transaction of its own, a read: the
-    # database-wide write lock is then taken by the route's first statement, not held from
-    # here on across the hop to the route's thread. (PostgreSQL locks rows, not the database:
-    # there a second transaction would only cost a round trip.)
-    begin_read(db)
-    try:
+    # database-wide write lock is then taken by the route's first write, not held from here on
+    # across the hop to the route's thread. (PostgreSQL locks rows, not the database: there a
+    # second transaction would only cost a round trip, and the block just runs.)
+    with reads_before_writes(db):
         return _authenticate(request, db, now)
-    finally:
-        db.commit()
 
 
 def _authenticate(request: Request, db: Session, now: datetime) -> User:

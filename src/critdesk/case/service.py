@@ -314,7 +314,7 @@ def _event(
     # Notifications go to the outbox in this same transaction (imported here: no cycle).
     from critdesk.notification.service import on_case_event
 
-    on_case_event(db, case, event)
+    on_case_event(case, event)
     audit.record(
         db=db,
         at=now,

@@ -131,6 +131,9 @@ def deliver_due(
     worker = worker or runner_name()
     fan_out_pending(database)
     now = clock()
+    with database.session(read_only=True) as db:
+        if not due_count(db, now):
+            return Delivered()  # nothing due: no write lock taken to claim nothing
     with database.session() as db:
         claimed = _claim(db, now, worker, limit or settings.outbox_batch_size, settings)
     result = Delivered(claimed=len(claimed))
@@ -145,12 +148,12 @@ def deliver_due(
     lanes = [lane for lane in lanes if lane]
     marks = _Marks(database, worker)
     if len(lanes) == 1:
-        outcomes = [_send_lane(lanes[0], database, marks, settings, clock, worker, jitter)]
+        outcomes = [_send_lane(lanes[0], marks, settings, clock, jitter)]
     else:
         with ThreadPoolExecutor(len(lanes), thread_name_prefix="critdesk-send") as pool:
             outcomes = list(
                 pool.map(
-                    lambda lane: _send_lane(lane, database, marks, settings, clock, worker, jitter),
+                    lambda lane: _send_lane(lane, marks, settings, clock, jitter),
                     lanes,
                 )
             )
@@ -161,11 +164,9 @@ def deliver_due(
 
 def _send_lane(
     jobs: list[_Job],
-    database: Database,
     marks: _Marks,
     settings: Settings,
     clock: Clock,
-    worker: str,
     jitter: Callable[[], float],
 ) -> Delivered:
     result = Delivered()
@@ -174,7 +175,7 @@ def _send_lane(
         if time.monotonic() - renewed > settings.outbox_lease_seconds / 3:
             # A long batch: keep the lease of the row about to go out, or leave it if another
             # runner already took it over.
-            if not _renew(database, job, worker, clock(), settings):
+            if not _renew(marks, job, clock(), settings):
                 result.lost += 1
                 continue
             renewed = time.monotonic()
@@ -201,10 +202,6 @@ def deliver_until_idle(
     total = Delivered()
     started = time.monotonic()
     while time.monotonic() - started < budget_seconds:
-        fan_out_pending(database)
-        with database.session(read_only=True) as db:
-            if not due_count(db, clock()):
-                break
         batch = deliver_due(
             database=database, settings=settings, transports=transports, clock=clock, worker=worker
         )
@@ -258,17 +255,9 @@ def _fenced(job: _Job, worker: str) -> Any:
     )
 
 
-def _renew(database: Database, job: _Job, worker: str, now: datetime, settings: Settings) -> bool:
+def _renew(marks: _Marks, job: _Job, now: datetime, settings: Settings) -> bool:
     lease = now + timedelta(seconds=settings.outbox_lease_seconds)
-    return _fenced_update(database, job, worker, {"next_attempt_at": lease})
-
-
-def _fenced_update(database: Database, job: _Job, worker: str, values: dict[str, Any]) -> bool:
-    """One committed conditional update of a claimed row; False when the claim was lost.
-    A plain connection rather than a session: this runs once per message sent."""
-    with database.engine.begin() as connection:
-        result = connection.execute(_fenced(job, worker).values(**values))
-        return bool(result.rowcount)
+    return marks.apply(job, {"next_attempt_at": lease})
 
 
 def _attempt(job: _Job, settings: Settings) -> tuple[str, str | None]:

@@ -61,7 +61,7 @@ class Person:
     organisation_id: int | None
 
 
-def register(db: Session, case: Case, case_event: CaseEvent) -> None:
+def register(case: Case, case_event: CaseEvent) -> None:
     """Marks one timeline event's notifications as due, in the caller's transaction."""
     if case_event.kind not in rules.NOTIFIABLE:
         return
@@ -115,6 +115,17 @@ def fan_out(db: Session, *, limit: int = FAN_OUT_BATCH) -> int:
         .execution_options(synchronize_session=False)
     )
     return len(batch)
+
+
+def fan_out_all(db: Session) -> int:
+    """Every marked event, in batches, in the caller's transaction (the demo's load; a drain
+    commits each batch on its own instead: ``notification.jobs.fan_out_pending``)."""
+    done = 0
+    while True:
+        count = fan_out(db)
+        done += count
+        if count < FAN_OUT_BATCH:
+            return done
 
 
 def insert_ignoring_duplicates(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:

@@ -30,9 +30,9 @@ from critdesk.notification.models import (
 from critdesk.organisation.models import Organisation
 
 
-def on_case_event(db: Session, case: Case, event: CaseEvent) -> None:
+def on_case_event(case: Case, event: CaseEvent) -> None:
     """Called by case.service._event for every timeline event, in its transaction."""
-    outbox.register(db, case, event)
+    outbox.register(case, event)
 
 
 def queue_email(
