@@ -36,3 +36,30 @@ def test_other_database_errors_stay_server_errors(client, login, monkeypatch) ->
 
 
 pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def test_a_second_writer_on_the_same_event_loop_is_refused_at_once(tmp_path) -> None:
+    """Inline handlers share the loop's thread: a writer that finds the line held by that same
+    thread is behind a unit of work that awaited with its transaction open. Waiting would stop
+    the loop for the whole busy timeout; it is refused at once (a 503 to retry) instead."""
+    import asyncio
+    import time
+
+    from critdesk.db import WriterQueue
+
+    line = WriterQueue(str(tmp_path / "writers.lock"))
+
+    async def two_writers_on_one_loop() -> float:
+        line.acquire()
+        started = time.monotonic()
+        try:
+            with pytest.raises(OperationalError, match="database is locked"):
+                line.acquire()
+        finally:
+            line.release()
+        return time.monotonic() - started
+
+    assert asyncio.run(two_writers_on_one_loop()) < 1
+    # Off the loop (a worker thread), the same thread waits its turn as before.
+    line.acquire()
+    line.release()

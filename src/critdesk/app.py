@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from critdesk import __version__
+from critdesk import __version__, execution
 from critdesk.adapters.storage import storage_from_settings
 from critdesk.article.api import router as article_router
 from critdesk.article.pages import router as article_pages
@@ -56,6 +56,7 @@ def create_app(
     database: Database | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
+    execution.use(settings.request_handlers)
     db = database or Database(
         make_engine(
             settings.effective_database_url, pool_size=settings.db_pool_size, echo=settings.log_sql

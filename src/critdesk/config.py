@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", pattern="(?i)^(debug|info|warning|error)$")
     metrics_token: SecretStr | None = None
     forwarded_allow_ips: str = "127.0.0.1,::1"
+    # Synchronous routes on each worker's event loop thread, one request at a time ("inline"),
+    # or on a pool of threads ("threads"): see critdesk/execution.py.
+    request_handlers: Literal["inline", "threads"] = "inline"
     # Troubleshooting workspace
     info_request_due_hours: int = Field(default=24, ge=1)
     info_request_reminder_hours: int = Field(default=24, ge=1)
@@ -47,6 +50,9 @@ class Settings(BaseSettings):
     cloud_access_max_minutes: int = Field(default=480, ge=5)
     # Jobs: the embedded runner inside `critdesk serve` (off for tests and external workers).
     embedded_jobs: bool = True
+    # `serve --workers N` runs the jobs in a process of its own at this lower CPU priority:
+    # under a burst the requests get the processors first and the outbox drains after.
+    job_runner_nice: int = Field(default=10, ge=0, le=19)
     # Similar-bug search: semantic embeddings need the optional "semantic" extra (torch);
     # None turns them on when the model package is installed.
     semantic_search: bool | None = None

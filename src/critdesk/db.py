@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -74,6 +76,8 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
 
 
+log = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_SECONDS = 10
 
 
@@ -91,34 +95,60 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 class _HandOffLock:
     """A lock passed to its waiters in the order they came: ``threading.Lock`` lets a newcomer
     take it ahead of a waiter that was woken but not yet scheduled, which on a busy machine
-    left some writers waiting for seconds. Any thread may release it."""
+    left some writers waiting for seconds. Any thread may release it.
+
+    A thread running an event loop that asks for the lock while it already holds it can only be
+    a second request of the same loop (handlers run inline, ``critdesk.execution``) behind one
+    that awaited something with its write transaction open: waiting would stop the loop, and
+    the holder with it, for the whole busy timeout. That is refused at once instead (answered
+    as "busy, retry" and logged as the bug it is)."""
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
         self._waiters: deque[threading.Event] = deque()
         self._held = False
+        self._holder: int | None = None
 
     def acquire(self, timeout: float) -> bool:
+        me = threading.get_ident()
         with self._mutex:
             if not self._held:
                 self._held = True
+                self._holder = me
                 return True
+            if self._holder == me and _running_loop():
+                log.error(
+                    "a write transaction was left open across an await on this event loop: "
+                    "refusing the next writer of the loop rather than stopping the loop"
+                )
+                return False
             turn = threading.Event()
             self._waiters.append(turn)
         if turn.wait(timeout):
+            self._holder = me
             return True
         with self._mutex:
             if turn.is_set():  # handed over just as the wait ran out
+                self._holder = me
                 return True
             self._waiters.remove(turn)
             return False
 
     def release(self) -> None:
         with self._mutex:
+            self._holder = None
             if self._waiters:
                 self._waiters.popleft().set()  # still held: it passes straight to the next
             else:
                 self._held = False
+
+
+def _running_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class WriterQueue:

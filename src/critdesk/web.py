@@ -13,7 +13,6 @@ from urllib.parse import quote
 import anyio
 from annotated_types import Interval
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
@@ -25,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from critdesk import templating
 from critdesk.config import Settings
 from critdesk.errors import DomainError, Invalid, error_body, error_schemas
+from critdesk.execution import run_sync
 
 Clock = Callable[[], datetime]
 
@@ -44,8 +44,8 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
     returns normally, rolled back otherwise).
 
     A coroutine: opening a session does no I/O (it connects at its first statement), so only
-    the commit or rollback at the end goes to a worker thread, in one hop; a plain generator
-    costs a hop on the way in and one on the way out."""
+    the commit or rollback at the end is a synchronous step (``execution.run_sync``: inline, or
+    one hop to a worker thread); a plain generator costs a hop on the way in and one out."""
     read_only = request.method in ("GET", "HEAD", "OPTIONS")
     database = request.app.state.db
     session = (database.read_sessions if read_only else database.sessions)()
@@ -56,10 +56,10 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
         # Shielded: a request cancelled meanwhile (the client went away) still gives its
         # connection, and on SQLite its place in the writers' line, back.
         with anyio.CancelScope(shield=True):
-            await run_in_threadpool(_discard, session)
+            await run_sync(_discard, session)
         raise
     with anyio.CancelScope(shield=True):
-        await run_in_threadpool(_finish, session)
+        await run_sync(_finish, session)
 
 
 def _finish(session: Session) -> None:

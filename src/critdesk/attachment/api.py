@@ -8,7 +8,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from critdesk.adapters.storage import Storage
@@ -18,6 +17,7 @@ from critdesk.aup import service as aup
 from critdesk.aup.api import UploadRateChecked
 from critdesk.auth.deps import CurrentUser
 from critdesk.errors import ErrorResponse, Invalid, NotFound, TooLarge
+from critdesk.execution import run_sync
 from critdesk.web import AppSettings, BodyTooLarge, DbSession, Now, Page, encode_cursor, get_now
 
 router = APIRouter(prefix="/api/v1/cases", tags=["attachments"])
@@ -83,11 +83,11 @@ async def upload(
     storage: AppStorage,
     _rate: UploadRateChecked,
 ) -> dict[str, Any]:
-    target = await run_in_threadpool(service.prepare_upload, db=db, viewer=user, ref=ref)
+    target = await run_sync(service.prepare_upload, db=db, viewer=user, ref=ref)
     # Receiving may take minutes: end the transaction that has only read so far, so that it holds
     # neither SQLite's writer lock nor a pooled connection meanwhile. The row is then written and
     # committed once, by the request's unit of work, after the file is durably stored.
-    await run_in_threadpool(db.commit)
+    await run_sync(db.commit)
     received = await service.receive_upload(
         _body(request, settings.max_upload_bytes),
         content_type=request.headers.get("content-type"),
@@ -95,7 +95,7 @@ async def upload(
         limit=settings.max_upload_bytes,
         target=target,
     )
-    attachment = await run_in_threadpool(
+    attachment = await run_sync(
         service.add_attachment,
         db=db,
         target=target,
@@ -110,7 +110,7 @@ async def upload(
     )
     # Counted with the row, atomically (the check above only spared receiving a refused body):
     # over the limit now, the request rolls back and the stored file goes with it.
-    await run_in_threadpool(
+    await run_sync(
         aup.admit, db=db, limits=aup.upload_limits(settings), user=user, now=get_now(request)
     )
     return schemas.attachment_view(attachment, with_listing=True)

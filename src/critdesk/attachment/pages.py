@@ -21,7 +21,6 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from critdesk.adapters.storage import Storage
@@ -39,6 +38,7 @@ from critdesk.case.pages import case_path, human_size
 from critdesk.case.service import HANDLER_ROLES
 from critdesk.config import Settings
 from critdesk.errors import DomainError, Forbidden, Invalid, NotAuthenticated, TooLarge
+from critdesk.execution import run_sync
 from critdesk.templating import sentence, set_flash
 from critdesk.web import AppSettings, BodyTooLarge, DbSession, Now, get_now
 
@@ -224,11 +224,9 @@ async def _receive(
 ) -> PageUpload:
     limits = aup.upload_limits(settings)
     # As the API does: over a rate limit, refused before a byte is received ...
-    await run_in_threadpool(
-        aup.check, db=db, limits=limits, user=target.actor, now=get_now(request)
-    )
+    await run_sync(aup.check, db=db, limits=limits, user=target.actor, now=get_now(request))
     # ... and no transaction stays open while the file arrives.
-    await run_in_threadpool(db.commit)
+    await run_sync(db.commit)
     fields = FormFields(request.headers.get("content-type"), csrf_token, check)
     try:
         received = await service.receive_upload(
@@ -245,7 +243,7 @@ async def _receive(
         if not file_optional:
             raise Invalid("file_required", "choose a file to upload") from refusal
         return PageUpload(target.case, target.actor, fields, None)
-    attachment = await run_in_threadpool(
+    attachment = await run_sync(
         service.add_attachment,
         db=db,
         target=target,
@@ -255,9 +253,7 @@ async def _receive(
         now=get_now(request),
     )
     # Counted with the row: over the limit now, the form rolls back and the file goes with it.
-    await run_in_threadpool(
-        aup.admit, db=db, limits=limits, user=target.actor, now=get_now(request)
-    )
+    await run_sync(aup.admit, db=db, limits=limits, user=target.actor, now=get_now(request))
     return PageUpload(target.case, target.actor, fields, attachment)
 
 
@@ -277,7 +273,7 @@ async def upload_form(
     """Streams a page's multipart form, then ``then(upload)`` → (message, section to show);
     back to the case with that message, or with the refusal's (nothing stored then).
     ``check`` refuses the page's fields before the file is stored."""
-    target = await run_in_threadpool(service.prepare_upload, db=db, viewer=caller.user, ref=ref)
+    target = await run_sync(service.prepare_upload, db=db, viewer=caller.user, ref=ref)
     response = RedirectResponse(case_path(target.case, section), status_code=303)
     secure = settings.secure_cookies
     try:
@@ -291,16 +287,16 @@ async def upload_form(
             file_optional=file_optional,
             check=check,
         )
-        message, shown = await run_in_threadpool(then, upload)
-        await run_in_threadpool(db.flush)
+        message, shown = await run_sync(then, upload)
+        await run_sync(db.flush)
     except DomainError as refusal:
-        await run_in_threadpool(db.rollback)
+        await run_sync(db.rollback)
         if refusal.code == CSRF_FAILED:
             raise
         set_flash(response, "error", sentence(refusal.message), secure=secure)
         return response
     except StaleDataError:
-        await run_in_threadpool(db.rollback)
+        await run_sync(db.rollback)
         message = "The case changed meanwhile; look at it again and retry."
         set_flash(response, "error", message, secure=secure)
         return response

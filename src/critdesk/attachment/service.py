@@ -22,7 +22,6 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
-from starlette.concurrency import run_in_threadpool
 
 from critdesk.adapters.storage import Storage, StorageWriter, new_key
 from critdesk.attachment import archive, schemas, sniff
@@ -32,6 +31,7 @@ from critdesk.auth.models import User
 from critdesk.case import service as case_service
 from critdesk.case.models import Case
 from critdesk.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
+from critdesk.execution import offload
 from critdesk.logs import service as log_service
 from critdesk.privacy.encryption import SealedFileError
 from critdesk.request.models import InfoRequest
@@ -296,12 +296,12 @@ async def receive_upload(
             if pending >= BATCH_BYTES:
                 if feeding is not None:
                     await feeding
-                feeding = asyncio.ensure_future(run_in_threadpool(receiver.feed, batch))
+                feeding = asyncio.ensure_future(offload(receiver.feed, batch))
                 batch, pending = [], 0
         if feeding is not None:
             await feeding
-        await run_in_threadpool(receiver.feed, batch)
-        return await run_in_threadpool(receiver.finish)
+        await offload(receiver.feed, batch)
+        return await offload(receiver.finish)
     except BaseException:
         if feeding is not None:
             # Its error, if any, is the one being raised or is moot now.
