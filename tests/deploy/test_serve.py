@@ -1,5 +1,6 @@
-"""``critdesk serve`` as a real server on a loopback port: N worker processes behind one
-socket, one view of their metrics, JSON logs with request ids, and a clean stop on SIGTERM."""
+"""``critdesk serve`` as a real server on a loopback port: N worker processes on one address
+(a listener each), a job runner process beside them, one view of their metrics, JSON logs with
+request ids, and a clean stop on SIGTERM."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 CRITDESK = str(Path(sys.executable).parent / "critdesk")
 START_SECONDS = 180  # a worker imports the whole app: slow on a busy 2-core machine
 STOP_SECONDS = 60
+JOBS_HERE = "the jobs run in this process"  # logged where the embedded runner starts
 
 
 def free_port() -> int:
@@ -97,6 +99,32 @@ def metric(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
     }
 
 
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def command_line(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+
+
+def runner_pids(server: Server) -> set[int]:
+    return {
+        pid
+        for pid in children(server.process.pid)
+        if command_line(pid)[-5:-2] == ["embedded", "--nice", "10"]
+    }
+
+
+def wait_for(condition, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.2)
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -105,14 +133,14 @@ def alive(pid: int) -> bool:
     return True
 
 
-def test_two_workers_share_the_socket_and_one_view_of_metrics(
+def test_two_workers_share_the_address_and_one_view_of_metrics(
     tmp_path, database_url, servers
 ) -> None:
     server = start(tmp_path, database_url, "--workers", "2", "--graceful-timeout", "20")
     servers.append(server)
 
     def healthz(_: int) -> int:
-        # A new connection each time: the kernel hands each to whichever worker accepts.
+        # A new connection each time: the kernel spreads them over the workers' listeners.
         return int(httpx.get(server.base + "/healthz", timeout=30).json()["process"])
 
     seen: set[int] = set()
@@ -123,6 +151,11 @@ def test_two_workers_share_the_socket_and_one_view_of_metrics(
             asked += 20
     assert len(seen) == 2, f"one worker answered all {asked} requests"
     assert server.process.pid not in seen  # the arbiter serves nothing itself
+    # Beside the two workers, one job runner; the workers run no jobs themselves.
+    assert children(server.process.pid) == seen | runner_pids(server)
+    assert len(runner_pids(server)) == 1
+    wait_for(lambda: any(m["msg"] == JOBS_HERE for m in server.lines()))
+    assert {m["pid"] for m in server.lines() if m["msg"] == JOBS_HERE} == runner_pids(server)
 
     text = httpx.get(server.base + "/metrics", timeout=30).text
     workers = metric(text, "critdesk_web_worker_start_time_seconds")
@@ -162,15 +195,17 @@ def test_one_worker_serves_in_process_and_logs_json_with_request_ids(
 
 
 def test_workers_of_a_killed_arbiter_stop_and_free_the_port(tmp_path, database_url, servers):
-    """A fault: the arbiter is SIGKILLed. Its workers notice, stop, and a new server can take
-    the port at once (no orphan keeps serving an old socket)."""
+    """A fault: the arbiter is SIGKILLed. Its workers and its job runner notice, stop, and a
+    new server can take the port at once (no orphan keeps serving an old socket)."""
     server = start(tmp_path, database_url, "--workers", "2")
     servers.append(server)
     text = httpx.get(server.base + "/metrics", timeout=30).text
+    wait_for(lambda: len(runner_pids(server)) == 1)
     pids = {
         int(dict(labels)["pid"])
         for labels in metric(text, "critdesk_web_worker_start_time_seconds")
-    }
+    } | runner_pids(server)
+    assert len(pids) == 3
     server.process.kill()
     server.process.wait(timeout=STOP_SECONDS)
     deadline = time.monotonic() + 30
@@ -186,3 +221,41 @@ def test_workers_of_a_killed_arbiter_stop_and_free_the_port(tmp_path, database_u
     with socket.socket() as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", int(port)))
+
+
+def test_the_job_runner_is_replaced_when_it_dies_and_stops_with_the_server(
+    tmp_path, database_url, servers
+) -> None:
+    server = start(tmp_path, database_url, "--workers", "2", "--graceful-timeout", "20")
+    servers.append(server)
+    wait_for(lambda: len(runner_pids(server)) == 1)
+    (first,) = runner_pids(server)
+    wait_for(lambda: any(f"started (pid {first}," in m["msg"] for m in server.lines()))
+
+    os.kill(first, signal.SIGKILL)
+    wait_for(lambda: len(runner_pids(server) - {first}) == 1)
+    (second,) = runner_pids(server) - {first}
+    wait_for(lambda: any(f"started (pid {second}," in m["msg"] for m in server.lines()))
+    assert httpx.get(server.base + "/healthz", timeout=30).status_code == 200
+
+    assert server.stop() == 0
+    assert not alive(second)
+    assert any(f"stopped (pid {second})" in m["msg"] for m in server.lines())
+
+
+def test_a_taken_address_is_refused_before_any_worker_starts(tmp_path, database_url) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CRITDESK_")}
+        env |= {"CRITDESK_DATABASE_URL": database_url, "CRITDESK_DATA_DIR": str(tmp_path)}
+        done = subprocess.run(
+            [CRITDESK, "serve", "--port", str(port), "--workers", "2", "--no-migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=STOP_SECONDS,
+        )
+    assert done.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr

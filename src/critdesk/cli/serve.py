@@ -1,25 +1,38 @@
 """``critdesk serve``: the web app and the API, in one process or in N under gunicorn.
 
-``--workers 1`` (the default) runs uvicorn in this process, as it always has. ``--workers N``
-runs gunicorn's arbiter with N uvicorn worker processes on one socket: a worker that dies is
-replaced, SIGTERM lets every worker finish its requests (``--graceful-timeout``) and stop its
-embedded job runner, SIGHUP reloads the workers one by one.
+``--workers 1`` (the default) runs uvicorn in this process, as it always has, with the
+embedded job runner in a thread of it. ``--workers N`` runs gunicorn's arbiter with N uvicorn
+worker processes and one job runner process (``critdesk worker embedded``, unless
+``CRITDESK_EMBEDDED_JOBS=false``): a worker or runner that dies is replaced, SIGTERM lets every
+worker finish its requests (``--graceful-timeout``) and the runner its sends, SIGHUP reloads
+the workers one by one and restarts the runner.
 
-Every worker is a whole app: its own connection pool, its own embedded job runner (unless
-``CRITDESK_EMBEDDED_JOBS=false``; the sweeps claim rows atomically, so several runners never
-do one piece of work twice) and its own similar-bug index, built from the database and kept
-in step with it before every search. HTTP metrics go to a folder shared by the workers
-(prometheus_client's multiprocess mode), so a scrape of any worker counts them all.
+Each worker listens on a socket of its own bound to the same address (``SO_REUSEPORT``): the
+kernel spreads new connections evenly over the workers. On one shared socket the first worker
+to wake took every connection waiting, so with keep-alive clients one worker could end up
+serving all of them while the other idled. The arbiter keeps the address reserved (bound, not
+listening) for its whole life, so another program cannot take it between worker restarts.
+
+Every worker is a whole app: its own connection pool and its own similar-bug index, built
+from the database and kept in step with it before every search. The jobs run in the runner
+process, not in the workers, so they never compete with requests for a worker's interpreter
+(the sweeps claim rows atomically, so any number of runners and procrastinate workers may run
+at once). HTTP metrics go to a folder shared by the workers (prometheus_client's multiprocess
+mode), so a scrape of any worker counts them all.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import signal
+import socket
+import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +52,10 @@ from critdesk.observability.structured_logs import configure_logging
 WORKER_TIMEOUT_SECONDS = 120
 KEEPALIVE_SECONDS = 5
 ARBITER_CHECK_SECONDS = 1.0
+# A job runner that dies is started again after this pause (no busy loop if it cannot start).
+RUNNER_RESTART_SECONDS = 1.0
+
+log = logging.getLogger(__name__)
 
 
 @click.command()
@@ -116,16 +133,21 @@ def _serve_many(
 ) -> None:
     from prometheus_client import multiprocess
 
-    with metrics_folder():
+    runner = JobRunner(config.job_runner_nice) if config.embedded_jobs else None
+    # The workers only serve requests: the jobs are the runner process's.
+    os.environ["CRITDESK_EMBEDDED_JOBS"] = "false"
+    with metrics_folder(), reserved_address(host, port) as placeholder:
 
         def child_exit(_server: Any, worker: Any) -> None:
             # A dead worker's live gauges leave the scrape; its counters stay in the sums.
             multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
-        options = {
-            "bind": [_bind(host, port)],
+        options: dict[str, Any] = {
+            # gunicorn's own listener is a placeholder nobody connects to: each worker listens
+            # on the real address itself (see the module's docstring).
+            "bind": [f"unix:{placeholder}"],
             "workers": workers,
-            "worker_class": _worker_class(),
+            "worker_class": _worker_class(host, port),
             "timeout": WORKER_TIMEOUT_SECONDS,
             "graceful_timeout": graceful_timeout,
             "keepalive": KEEPALIVE_SECONDS,
@@ -139,7 +161,106 @@ def _serve_many(
             # Several servers may run on one host (one per port): no shared control socket.
             "control_socket_disable": True,
         }
-        _Gunicorn(options).run()
+        if runner is not None:
+            options |= {
+                "on_reload": lambda _arbiter: runner.restart(),
+                "on_exit": lambda _arbiter: runner.stop(graceful_timeout),
+            }
+        _Gunicorn(options, runner).run()
+
+
+def listener(host: str, port: int, backlog: int | None = None) -> socket.socket:
+    """A TCP socket on (host, port) that others may bind too (``SO_REUSEPORT``); listening when
+    ``backlog`` is given, else only bound (the arbiter's reservation of the address)."""
+    family, kind, proto, _name, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(address)
+        if backlog is not None:
+            sock.listen(backlog)
+            sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+@contextmanager
+def reserved_address(host: str, port: int) -> Iterator[str]:
+    """Holds (host, port) for the server's life and yields a path for gunicorn's placeholder
+    listener. Fails at once, before any worker starts, when the address is taken."""
+    try:
+        reservation = listener(host, port)
+    except OSError as error:
+        raise click.ClickException(f"cannot listen on {_bind(host, port)}: {error}") from error
+    # Under /tmp whatever TMPDIR says: a socket's path must fit in 108 bytes.
+    folder = Path(tempfile.mkdtemp(prefix="critdesk-", dir="/tmp"))
+    try:
+        yield str(folder / "arbiter.sock")
+    finally:
+        reservation.close()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class JobRunner:
+    """``critdesk worker embedded`` beside the API workers, kept by the arbiter's own loop
+    (``_Arbiter``): started with the workers, started again when it dies, asked to stop
+    (SIGTERM, then SIGKILL after the graceful timeout) when the arbiter stops. It stops itself
+    if the arbiter is killed outright.
+
+    It runs niced (``CRITDESK_JOB_RUNNER_NICE``, 10): under a burst the requests get the
+    processors first; what the runner does then (sending the notifications the burst caused)
+    waits in the outbox a little longer. The SLA sweeps are cheap and still run on time.
+
+    Only the arbiter's main thread starts it: a fork by another thread while gunicorn forks a
+    worker would hand the worker a copy of the exec status pipe, and the start would never end.
+    """
+
+    def __init__(self, nice: int) -> None:
+        self.nice = nice
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stopping = False
+        self._next_start = 0.0
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def keep(self) -> None:
+        """Starts the runner if it is not running (at most once a ``RUNNER_RESTART_SECONDS``)."""
+        if self._stopping or (self._process is not None and self._process.poll() is None):
+            return
+        if self._process is not None:
+            # gunicorn's arbiter reaps every child that exits; poll() then reads 0.
+            log.warning("the job runner (pid %s) exited: starting another", self._process.pid)
+            self._process = None
+        if time.monotonic() < self._next_start:
+            return
+        self._next_start = time.monotonic() + RUNNER_RESTART_SECONDS
+        command = [sys.executable, "-m", "critdesk", "worker", "embedded", "--nice", str(self.nice)]
+        env = {k: v for k, v in os.environ.items() if k != "CRITDESK_EMBEDDED_JOBS"}
+        self._process = subprocess.Popen([*command, "--parent-pid", str(os.getpid())], env=env)
+
+    def restart(self) -> None:
+        """A reload: the runner stops gracefully and the arbiter's loop starts a new one."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+
+    def stop(self, timeout: float) -> None:
+        self._stopping = True
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager
@@ -163,7 +284,7 @@ def metrics_folder() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _worker_class() -> type:
+def _worker_class(host: str, port: int) -> type:
     with warnings.catch_warnings():
         # uvicorn points at the separate uvicorn-worker package; its worker here is the same.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -180,6 +301,8 @@ def _worker_class() -> type:
         }
 
         async def _serve(self) -> None:
+            # This worker's own listener on the real address (see the module's docstring).
+            self.sockets = [listener(host, port, self.cfg.backlog)]
             watchdog = asyncio.get_running_loop().create_task(self._watch_arbiter())
             try:
                 await super()._serve()
@@ -220,9 +343,28 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     """gunicorn configured from code; each worker builds the app after it is forked, so no
     database connection or thread is ever shared across processes."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], runner: JobRunner | None = None) -> None:
         self.options = options
+        self.runner = runner
         super().__init__()
+
+    def run(self) -> None:
+        from gunicorn.arbiter import Arbiter
+
+        runner = self.runner
+
+        class _Arbiter(Arbiter):  # type: ignore[misc]
+            def manage_workers(self) -> None:
+                # Called on every turn of the arbiter's loop (at least once a second).
+                super().manage_workers()
+                if runner is not None:
+                    runner.keep()
+
+        try:
+            _Arbiter(self).run()
+        except RuntimeError as error:  # gunicorn's own way out (e.g. a worker failing to boot)
+            click.echo(f"\nError: {error}\n", err=True)
+            sys.exit(1)
 
     def load_config(self) -> None:
         for key, value in self.options.items():

@@ -1,9 +1,15 @@
 """``critdesk worker``: a job worker (procrastinate on PostgreSQL); ``critdesk worker once``:
-one pass of every job, on any database (cron, debugging)."""
+one pass of every job, on any database (cron, debugging); ``critdesk worker embedded``: the
+embedded job runner as a process of its own, on any database (``critdesk serve --workers N``
+starts one beside its API workers)."""
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import signal
+import threading
 
 import click
 
@@ -65,3 +71,49 @@ def once() -> None:
         transports.close()
         database.dispose()
     click.echo(json.dumps(done, indent=2))
+
+
+@worker.command("embedded")
+@click.option(
+    "--nice",
+    type=click.IntRange(0, 19),
+    default=0,
+    show_default=True,
+    help="Lower this process's CPU priority by this much (the server's runner: 10).",
+)
+@click.option(
+    "--parent-pid",
+    type=int,
+    hidden=True,
+    help="Stop when this process is gone (the server's arbiter that started this runner).",
+)
+def embedded(nice: int, parent_pid: int | None) -> None:
+    """The embedded job runner in the foreground, on any database: SLA sweeps, the outbox
+    drain and the periodic sweeps on the schedule ``critdesk serve`` uses.
+
+    ``critdesk serve --workers N`` runs one of these beside its API workers, so that the jobs
+    never compete with requests for a worker's interpreter. Stops cleanly on SIGINT/SIGTERM."""
+    from critdesk.jobs.periodic import EmbeddedRunner
+    from critdesk.web import system_clock
+
+    config = settings()
+    configure_logging(config.log_format, config.log_level)
+    if nice:
+        os.nice(nice)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: stop.set())
+    database = Database(make_engine(config.effective_database_url, pool_size=config.db_pool_size))
+    runner = EmbeddedRunner(database, config, system_clock, config.sweep_interval_seconds)
+    runner.start()
+    log = logging.getLogger(__name__)
+    log.info("job runner started (pid %s, nice %s)", os.getpid(), nice)
+    try:
+        while not stop.wait(1.0):
+            if parent_pid is not None and os.getppid() != parent_pid:
+                log.warning("the server (pid %s) is gone: stopping the job runner", parent_pid)
+                break
+    finally:
+        runner.stop()
+        database.dispose()
+        log.info("job runner stopped (pid %s)", os.getpid())

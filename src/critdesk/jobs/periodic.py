@@ -225,6 +225,7 @@ class EmbeddedRunner:
 
     def start(self) -> None:
         self._thread.start()
+        log.info("the jobs run in this process")
 
     def stop(self) -> None:
         self._stop.set()
