@@ -31,6 +31,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from bench import checks, dataset, report
 from bench.measure import MachineCpu, cpu_seconds, machine, rss_record, wait_for_quiet
 from bench.server import BenchDatabase, Server
@@ -96,11 +98,13 @@ class Run:
         args += ["--count", str(kw["count"]), "--warmup", str(kw["warmup"])]
         args += ["--concurrency", str(kw["clients"]), "--max-seconds", str(kw["bound"])]
         workers = server.worker_pids()
+        # The server's CPU: its workers' and the job runner's (which sends what creation causes).
+        server_pids = server.server_pids()
         allowed = max(0.0, min(QUIET_MAX_WAIT_S, QUIET_BUDGET_S - Run.quiet_waited))
         waited, quiet = wait_for_quiet(QUIET_SHARE, 1.0, allowed)
         Run.quiet_waited += waited
         backends_before = {pid: cpu_seconds([pid]) for pid in database.backend_pids()}
-        before = (cpu_seconds(workers), MachineCpu.now())
+        before = (cpu_seconds(server_pids), MachineCpu.now())
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             args, capture_output=True, text=True, timeout=kw["bound"] + 120, check=False
@@ -115,7 +119,7 @@ class Run:
         client_cpu = (after_usage.ru_utime + after_usage.ru_stime) - (
             usage.ru_utime + usage.ru_stime
         )
-        server_cpu = cpu_seconds(workers) - before[0]
+        server_cpu = cpu_seconds(server_pids) - before[0]
         # The server's PostgreSQL connections, including those its pools opened meanwhile.
         backends = database.backend_pids()
         db_cpu = sum(cpu_seconds([pid]) - backends_before.get(pid, 0.0) for pid in backends)
@@ -210,7 +214,48 @@ class Run:
                 clients=16,
                 bound=180.0,
             )
+            self.record(self.drain(server, database, f"create_c16 rep {rep}"))
         self.record(rss_record(server.process.pid, server.worker_pids(), "after-create"))
+
+    def drain(self, server: Server, database: BenchDatabase, after: str) -> dict[str, Any]:
+        """How long the job runner takes, once the load has stopped, to send the e-mails that
+        creation caused (two per case) and what that costs: the runner is niced, so under the
+        load it leaves the processors to the requests and the outbox absorbs the burst."""
+        # A read, outside the writers' line (a write transaction here would hold up the runner).
+        engine = make_engine(database.url_text, pool_size=1).execution_options(
+            critdesk_read_only=True
+        )
+        pending_sql = text(
+            "SELECT (SELECT count(*) FROM case_events WHERE notify IS NOT NULL)"
+            " + (SELECT count(*) FROM notifications"
+            "    WHERE channel = 'email' AND sent_at IS NULL AND state <> 'dead')"
+        )
+
+        def pending() -> int:
+            with engine.connect() as conn:
+                return int(conn.execute(pending_sql).scalar_one())
+
+        cpu_before = cpu_seconds(server.server_pids())
+        started = time.monotonic()
+        try:
+            left = pending_at_end = pending()
+            while left and time.monotonic() - started < 120:
+                time.sleep(0.25)
+                left = pending()
+        finally:
+            engine.dispose()
+        record = {
+            "label": "outbox_drain",
+            "after": after,
+            "pending_when_load_stopped": pending_at_end,
+            "pending_after": left,
+            "drain_seconds": round(time.monotonic() - started, 2),
+            "server_cpu_seconds_while_draining": round(
+                cpu_seconds(server.server_pids()) - cpu_before, 2
+            ),
+        }
+        log(f"{self.kind} {after}: outbox {json.dumps(record)}")
+        return record
 
     def read_phase(self, server: Server, database: BenchDatabase, tokens: dict[str, str]) -> None:
         self.body(server, tokens)

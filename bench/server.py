@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.measure import children
+from bench.measure import children, cmdline
 
 BIN = Path(sys.executable).parent
 PG_ADMIN_URL = os.environ.get(
@@ -171,7 +171,16 @@ class Server:
         )
 
     def worker_pids(self) -> list[int]:
-        # gunicorn's workers: the arbiter's (the serve process's) forked children.
+        # gunicorn's workers: the arbiter's (the serve process's) forked children, but for the
+        # job runner it starts beside them.
+        return [pid for pid in children(self.process.pid) if pid not in self.runner_pids()]
+
+    def runner_pids(self) -> list[int]:
+        """The job runner process ``serve --workers N`` starts beside its workers."""
+        return [pid for pid in children(self.process.pid) if "worker embedded" in cmdline(pid)]
+
+    def server_pids(self) -> list[int]:
+        """Every process doing the server's work: the workers and the job runner."""
         return children(self.process.pid)
 
     def get_json(self, path: str, token: str) -> Any:

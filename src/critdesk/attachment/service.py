@@ -178,6 +178,10 @@ class UploadReceiver:
             except MultipartParseError as error:
                 raise Invalid("invalid_multipart", f"malformed multipart body: {error}") from error
 
+    def feed_and_finish(self, chunks: list[bytes]) -> ReceivedFile:
+        self.feed(chunks)
+        return self.finish()
+
     def finish(self) -> ReceivedFile:
         with self.lock:
             if not self.ended:
@@ -300,8 +304,9 @@ async def receive_upload(
                 batch, pending = [], 0
         if feeding is not None:
             await feeding
-        await offload(receiver.feed, batch)
-        return await offload(receiver.finish)
+        # The last batch and the durable commit in one hop: with handlers inline, every await
+        # waits for the requests the loop runs meanwhile.
+        return await offload(receiver.feed_and_finish, batch)
     except BaseException:
         if feeding is not None:
             # Its error, if any, is the one being raised or is moot now.
