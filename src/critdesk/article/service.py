@@ -168,7 +168,7 @@ def bug_key(article: Article) -> str | None:
 
 def _public_bug(db: Session, key: str) -> Bug:
     bug = db.get(Bug, parse_bug_key(key)) if key.strip() else None
-    if bug is None or not (bug.public and bug.submitted_at is not None):
+    if bug is None or not bug.is_public:
         raise Invalid("bug_not_public", "an article links only a public, submitted bug report")
     return bug
 
@@ -183,7 +183,7 @@ def draft_of_case(*, db: Session, case: Case) -> tuple[rules.ArticleText, Bug | 
             .order_by(Bug.id)
         )
     )
-    public = [b for b in linked if b.public and b.submitted_at is not None]
+    public = [b for b in linked if b.is_public]
     text = rules.draft_from_case(
         title=case.title,
         description=case.description,

@@ -3,7 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from critdesk.auth.models import User
@@ -53,6 +54,17 @@ class Bug(Base):
     state_changed_at: Mapped[datetime]
 
     created_by: Mapped[User] = relationship(lazy="joined")
+
+    @hybrid_property
+    def is_public(self) -> bool:
+        """Customers see a bug report of another organisation only when it is public and has
+        been submitted to the tracker (a draft marked public is not published yet)."""
+        return bool(self.public) and self.submitted_at is not None
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls) -> ColumnElement[bool]:
+        return and_(cls.public.is_(True), cls.submitted_at.is_not(None))
 
     @property
     def key(self) -> str:

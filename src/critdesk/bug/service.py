@@ -208,7 +208,7 @@ def get_bug(*, db: Session, viewer: User, key: str) -> Bug:
 def may_see(db: Session, viewer: User, bug: Bug) -> bool:
     if not viewer.is_customer:
         return True
-    if bug.public and bug.submitted_at is not None:
+    if bug.is_public:
         return True
     linked = db.scalar(
         select(func.count())
@@ -227,9 +227,7 @@ def visible_bugs(viewer: User) -> Select[Any]:
             .join(Case, Case.id == BugCase.case_id)
             .where(Case.organisation_id == viewer.organisation_id)
         )
-        query = query.where(
-            or_(Bug.public.is_(True) & Bug.submitted_at.is_not(None), Bug.id.in_(own_links))
-        )
+        query = query.where(or_(Bug.is_public, Bug.id.in_(own_links)))
     return query
 
 

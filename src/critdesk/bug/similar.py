@@ -82,7 +82,7 @@ class SimilarBugs:
         results: dict[str, dict[str, Any]] = {}
         for hit, bug_id in zip(hits, ids, strict=True):
             bug = bugs.get(bug_id)
-            if bug is None or (viewer.is_customer and not (bug.public and bug.submitted_at)):
+            if bug is None or (viewer.is_customer and not bug.is_public):
                 continue
             results[hit.id] = {
                 "key": format_key(bug.id),
@@ -99,5 +99,10 @@ class SimilarBugs:
 
 
 _SHOWN = select(
-    Bug.id, Bug.public, Bug.submitted_at, Bug.title, Bug.state, Bug.fix_version, Bug.workaround
+    Bug.id,
+    Bug.is_public.label("is_public"),
+    Bug.title,
+    Bug.state,
+    Bug.fix_version,
+    Bug.workaround,
 ).where(Bug.id.in_(bindparam("ids", expanding=True)))

@@ -54,7 +54,7 @@ class Match:
             "state": bug.state,
             "fix_version": bug.fix_version,
             "workaround": bug.workaround,
-            "public": bool(bug.public) and bug.submitted_at is not None,
+            "public": bug.is_public,
             "how": self.how,
             "signature_id": self.signature_id,
             "fingerprint": self.fingerprint,

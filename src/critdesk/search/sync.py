@@ -137,7 +137,7 @@ def bug_doc(bug: Any) -> Doc:
         title=bug.title or "",
         text=text,
         signatures=tuple(dict.fromkeys(signatures)),
-        public=bool(bug.public) and bug.submitted_at is not None,
+        public=bug.is_public,
         created_at=bug.created_at,
         state=bug.state,
     )
@@ -158,26 +158,27 @@ def _signature_text(stored: Any) -> str | None:
 
 
 # The columns ``bug_doc`` reads: plain rows, no ORM objects to build (a third of a rebuild).
-_BUG_COLUMNS = tuple(
-    getattr(Bug, name)
-    for name in (
-        "id",
-        "title",
-        "description",
-        "steps_to_reproduce",
-        "expected",
-        "actual",
-        "workaround",
-        "component",
-        "product",
-        "affected_versions",
-        "signatures",
-        "public",
-        "submitted_at",
-        "created_at",
-        "updated_at",
-        "state",
-    )
+_BUG_COLUMNS = (
+    *(
+        getattr(Bug, name)
+        for name in (
+            "id",
+            "title",
+            "description",
+            "steps_to_reproduce",
+            "expected",
+            "actual",
+            "workaround",
+            "component",
+            "product",
+            "affected_versions",
+            "signatures",
+            "created_at",
+            "updated_at",
+            "state",
+        )
+    ),
+    Bug.is_public.label("is_public"),
 )
 
 
