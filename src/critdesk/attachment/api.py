@@ -18,12 +18,21 @@ from critdesk.aup.api import UploadRateChecked
 from critdesk.auth.deps import CurrentUser
 from critdesk.errors import ErrorResponse, Invalid, NotFound, TooLarge
 from critdesk.execution import run_sync
-from critdesk.web import AppSettings, BodyTooLarge, DbSession, Now, Page, encode_cursor, get_now
+from critdesk.web import (
+    MAX_ID,
+    AppSettings,
+    BodyTooLarge,
+    DbSession,
+    Now,
+    Page,
+    encode_cursor,
+    get_now,
+)
 
 router = APIRouter(prefix="/api/v1/cases", tags=["attachments"])
 
 DOWNLOAD_CHUNK = 1024**2
-AttachmentId = Annotated[int, Path(ge=1, le=2**62)]
+AttachmentId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 def get_storage(request: Request) -> Storage:

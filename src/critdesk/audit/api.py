@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from critdesk.audit import access, schemas
 from critdesk.auth.deps import CurrentUser
 from critdesk.errors import Invalid
-from critdesk.web import DbSession, Page, encode_cursor
+from critdesk.web import MAX_ID, DbSession, Page, encode_cursor
 
 router = APIRouter(prefix="/api/v1/access-log", tags=["audit"])
 
@@ -32,7 +32,7 @@ def access_log(
     db: DbSession,
     user: CurrentUser,
     page: Page,
-    organisation: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    organisation: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     case: CaseRef = None,
     since: Annotated[Moment, Query(alias="from")] = None,
     until: Annotated[Moment, Query(alias="to")] = None,

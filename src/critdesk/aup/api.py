@@ -10,14 +10,14 @@ from fastapi import APIRouter, Depends, Path, Query
 from critdesk.aup import schemas, service
 from critdesk.auth.deps import CurrentUser
 from critdesk.errors import Invalid
-from critdesk.web import AppSettings, DbSession, Now, Page, encode_cursor
+from critdesk.web import MAX_ID, AppSettings, DbSession, Now, Page, encode_cursor
 
 router = APIRouter(prefix="/api/v1/organisations", tags=["acceptable use"])
 
 
 @router.get("/{organisation_id}/acceptable-use", response_model=schemas.AcceptableUseRecord)
 def acceptable_use(
-    organisation_id: Annotated[int, Path(ge=1, le=2**62)],
+    organisation_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     db: DbSession,
     user: CurrentUser,
     page: Page,

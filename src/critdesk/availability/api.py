@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from critdesk.auth.deps import CurrentUser
 from critdesk.availability import service
-from critdesk.web import DbSession, Now
+from critdesk.web import MAX_ID, DbSession, Now
 
 router = APIRouter(prefix="/api/v1/availability", tags=["availability"])
 
@@ -39,7 +39,7 @@ def availability(
     db: DbSession,
     user: CurrentUser,
     now: Now,
-    organisation_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    organisation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> dict[str, Any]:
     """For a customer, their package; for staff, ``?organisation_id=``. ``next_open_at`` (when
     closed) is when the SLA clock of a case reported now would start."""

@@ -25,7 +25,7 @@ from critdesk.auth.pages import PageUser
 from critdesk.availability import service
 from critdesk.case.service import HANDLER_ROLES
 from critdesk.templating import render, templates
-from critdesk.web import DbSession, Now
+from critdesk.web import MAX_ID, DbSession, Now
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def availability_page(
     db: DbSession,
     user: PageUser,
     now: Now,
-    organisation_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    organisation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     """A package's desk: open now or when, the hours, and how to reach it."""
     facts = service.availability_for(db=db, viewer=user, organisation_id=organisation_id, now=now)

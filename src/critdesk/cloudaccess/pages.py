@@ -24,11 +24,11 @@ from critdesk.cloudaccess.models import CloudAccess
 from critdesk.config import Settings
 from critdesk.errors import Invalid
 from critdesk.templating import format_time
-from critdesk.web import AppSettings, DbSession, Now
+from critdesk.web import MAX_ID, AppSettings, DbSession, Now
 
 router = APIRouter(include_in_schema=False)
 
-AccessId = Annotated[int, Path(ge=1, le=2**62)]
+AccessId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MINUTES = (15, 30, 60, 120, 240, 480)
 
 

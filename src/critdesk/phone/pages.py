@@ -22,7 +22,7 @@ from critdesk.case import rules as case_rules
 from critdesk.errors import DomainError, Invalid
 from critdesk.phone import schemas, service
 from critdesk.templating import render, sentence, set_flash
-from critdesk.web import AppSettings, DbSession, Now
+from critdesk.web import MAX_ID, AppSettings, DbSession, Now
 
 router = APIRouter(include_in_schema=False)
 
@@ -117,7 +117,7 @@ def phone_page(
     user: PageUser,
     settings: AppSettings,
     q: Annotated[str | None, Query(max_length=254)] = None,
-    caller_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    caller_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> HTMLResponse:
     context = phone_context(
         db=db,

@@ -25,11 +25,11 @@ from critdesk.errors import Invalid
 from critdesk.request import service
 from critdesk.request.models import REQUEST_KINDS, InfoRequest
 from critdesk.request.schemas import AnswerIn, RequestIn, request_view
-from critdesk.web import AppSettings, DbSession, Now, get_now
+from critdesk.web import MAX_ID, AppSettings, DbSession, Now, get_now
 
 router = APIRouter(include_in_schema=False)
 
-RequestId = Annotated[int, Path(ge=1, le=2**62)]
+RequestId = Annotated[int, Path(ge=1, le=MAX_ID)]
 KIND_LABELS = {
     "question": "Question",
     "test": "Test to run",

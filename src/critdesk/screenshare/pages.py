@@ -27,11 +27,11 @@ from critdesk.screenshare import rules, service
 from critdesk.screenshare.api import AcceptIn, NotesIn, ProposeIn
 from critdesk.screenshare.api import share_view as api_view
 from critdesk.screenshare.models import ScreenShare
-from critdesk.web import AppSettings, DbSession, Now
+from critdesk.web import MAX_ID, AppSettings, DbSession, Now
 
 router = APIRouter(include_in_schema=False)
 
-ShareId = Annotated[int, Path(ge=1, le=2**62)]
+ShareId = Annotated[int, Path(ge=1, le=MAX_ID)]
 LENGTHS = (30, 45, 60, 90, 120)
 
 
