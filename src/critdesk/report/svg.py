@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from critdesk.templating import duration
+
 WIDTH = 760
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', Arial, sans-serif"
 TEXT = "#1b2330"
@@ -51,18 +53,9 @@ def plain_number(value: float) -> str:
 
 
 def short_duration(seconds: float) -> str:
-    """A duration for an axis or a label: "45 s", "30 min", "4 h", "1 h 30 min", "2 d 3 h"."""
-    total = round(abs(seconds))
-    days, rest = divmod(total, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
+    """A duration for an axis or a label, as the pages write one ("1 h 30 min"), rounded to the
+    second rather than cut (an axis tick at 59.6 s reads "1 min")."""
+    return duration(round(seconds))
 
 
 @dataclass(frozen=True, slots=True)
