@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from critdesk.adapters.forum import DiscourseForum, ForumError
 from critdesk.app import create_app
@@ -31,6 +32,8 @@ class Discourse:
     url: str = ""
     received: list[dict[str, Any]] = field(default_factory=list)
     answer: tuple[int, dict[str, Any]] = (200, {"id": 77, "topic_id": 42, "topic_slug": "pool"})
+    # Run while a post is being answered (before the answer goes back).
+    meanwhile: Callable[[], None] | None = None
 
 
 @pytest.fixture
@@ -50,6 +53,8 @@ def discourse() -> Iterator[Discourse]:
                     "body": json.loads(raw or b"{}"),
                 }
             )
+            if state.meanwhile is not None:
+                state.meanwhile()
             status, body = state.answer
             data = json.dumps(body).encode()
             self.send_response(status)
@@ -122,6 +127,24 @@ def test_a_published_article_goes_to_the_forum_redacted(
     assert len(discourse.received) == 1
     public = client.get(f"/api/v1/articles/{article['id']}", headers=login(CAROL)).json()
     assert public["forum_url"] == f"{discourse.url}/t/pool/42"
+
+
+def test_nothing_is_held_while_the_forum_answers(forum_client, login, discourse, database) -> None:
+    """The forum may take its whole timeout to answer: meanwhile the request holds no
+    transaction (on SQLite, not the database's write lock), so other writes go through."""
+    took: list[float] = []
+
+    def write_meanwhile() -> None:
+        started = time.monotonic()
+        with database.session() as db:
+            db.execute(text("UPDATE articles SET updated_at = updated_at WHERE id < 0"))
+        took.append(time.monotonic() - started)
+
+    article = published(forum_client, login, resolved_case(forum_client, login))
+    discourse.meanwhile = write_meanwhile
+    response = step(forum_client, login, article["id"], "forum", ENG1)
+    assert response.status_code == 200, response.text
+    assert len(took) == 1 and took[0] < 2
 
 
 def test_nothing_unpublished_leaves(forum_client, login, discourse) -> None:

@@ -4,7 +4,7 @@ A forum is anything with ``create_topic``: :class:`DiscourseForum` (``POST /post
 the ``Api-Key`` and ``Api-Username`` headers; Discourse's documented way to open a topic),
 :class:`FakeForum` for tests (records what it was given). Nothing here knows about articles
 or the database: the article service hands over a published article's redacted title and
-Markdown body, and only ever those (see ``article.service.post_to_forum``).
+Markdown body, and only ever those (see ``article.service.forum_post``).
 
 Opening a topic is not idempotent, so it is never retried blindly: a failure is reported to
 the caller, who may try again (Discourse itself refuses a second topic with the same title).

@@ -3,13 +3,14 @@ get the whole article, its redaction preview and the review actions."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from critdesk.adapters.forum import Forum, forum_from_settings
+from critdesk.adapters.forum import Forum, ForumError, forum_from_settings
 from critdesk.article import kb, rules, schemas, service
 from critdesk.article.models import Article
 from critdesk.auth.deps import CurrentUser
@@ -17,6 +18,7 @@ from critdesk.auth.models import User
 from critdesk.case import service as cases
 from critdesk.config import Settings
 from critdesk.errors import error_body
+from critdesk.execution import offload, run_sync
 from critdesk.web import AppSettings, DbSession, Now, Page, encode_cursor
 
 router = APIRouter(prefix="/api/v1", tags=["articles"])
@@ -256,12 +258,41 @@ def forum_of(request: Request, settings: Settings) -> Forum | None:
     return given if given is not None else forum_from_settings(settings)
 
 
+async def post_article(
+    request: Request, db: Session, user: User, article: Article, now: datetime, settings: Settings
+) -> service.ForumOutcome:
+    """Posts a published article to the forum (both the API and the page call this).
+
+    The checks read in the request's transaction, which then ends: nothing is held, on SQLite
+    not the database's write lock, while the forum answers (up to its timeout), and the call
+    waits on a thread, so the worker's loop goes on serving. The outcome is written after."""
+    forum = forum_of(request, settings)
+    try:
+        title, body = await run_sync(
+            service.forum_post, db=db, article=article, actor=user, forum=forum
+        )
+        await run_sync(db.commit)
+        assert forum is not None  # forum_post refuses without one
+        try:
+            topic = await offload(forum.create_topic, title=title, raw=body)
+        except ForumError as failure:
+            return await run_sync(
+                service.forum_failed, db=db, article=article, actor=user, now=now, failure=failure
+            )
+        return await run_sync(
+            service.forum_posted, db=db, article=article, actor=user, now=now, topic=topic
+        )
+    finally:
+        if forum is not None and forum is not getattr(request.app.state, "forum", None):
+            forum.close()
+
+
 @router.post(
     "/articles/{article_id}/forum",
     response_model=schemas.ArticleOut,
     responses={502: {"description": "The forum refused the post or could not be reached"}},
 )
-def post_to_forum(
+async def post_to_forum(
     article_id: str,
     request: Request,
     db: DbSession,
@@ -271,17 +302,12 @@ def post_to_forum(
 ) -> Any:
     """Opens a forum topic with the published article. A forum failure answers 502
     ``forum_failed``; the article is unchanged but for the failure, which it keeps."""
-    article = service.get_article(db=db, viewer=user, article_id=article_id)
-    forum = forum_of(request, settings)
-    try:
-        outcome = service.post_to_forum(db=db, article=article, actor=user, forum=forum, now=now)
-    finally:
-        if forum is not None and forum is not getattr(request.app.state, "forum", None):
-            forum.close()
+    article = await run_sync(service.get_article, db=db, viewer=user, article_id=article_id)
+    outcome = await post_article(request, db, user, article, now, settings)
     if outcome.error is not None:
         # Returned, not raised: the unit of work commits the recorded failure.
         return JSONResponse(
             error_body("forum_failed", f"the forum did not take {article.key}: {outcome.error}"),
             status_code=502,
         )
-    return article_view(db, user, article, settings)
+    return await run_sync(article_view, db, user, article, settings)

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from critdesk.article import kb, rules, schemas, service
-from critdesk.article.api import forum_of
+from critdesk.article.api import post_article
 from critdesk.article.models import Article
 from critdesk.auth.models import User
 from critdesk.auth.pages import Form, PageUser, field
@@ -21,6 +21,7 @@ from critdesk.case import service as cases
 from critdesk.case.pages import checked, run_form
 from critdesk.config import Settings
 from critdesk.errors import DomainError, Forbidden, NotFound
+from critdesk.execution import run_sync
 from critdesk.redaction.rules import KnownTerms
 from critdesk.templating import render, sentence, set_flash
 from critdesk.web import AppSettings, DbSession, Now, Pagination, encode_cursor
@@ -400,7 +401,7 @@ def unpublish_article(
 
 
 @router.post("/articles/{article_id}/forum")
-def forum_article(
+async def forum_article(
     request: Request,
     article_id: str,
     db: DbSession,
@@ -410,17 +411,13 @@ def forum_article(
 ) -> RedirectResponse:
     """Posts to the forum; a forum failure is kept on the article (committed) and shown."""
     _require_staff(user)
-    article = service.get_article(db=db, viewer=user, article_id=article_id)
+    article = await run_sync(service.get_article, db=db, viewer=user, article_id=article_id)
     to = f"/articles/{article.id}"
-    forum = forum_of(request, settings)
     try:
-        outcome = service.post_to_forum(db=db, article=article, actor=user, forum=forum, now=now)
+        outcome = await post_article(request, db, user, article, now, settings)
     except DomainError as refusal:
-        db.rollback()
+        await run_sync(db.rollback)
         return _flashed(to, "error", sentence(refusal.message), settings)
-    finally:
-        if forum is not None and forum is not getattr(request.app.state, "forum", None):
-            forum.close()
     if outcome.error is not None:
         return _flashed(
             to, "error", f"The forum did not take {article.key}: {outcome.error}", settings

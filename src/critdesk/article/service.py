@@ -10,6 +10,7 @@ case's timeline.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from critdesk.adapters.forum import Forum, ForumError
+from critdesk.adapters.forum import Forum, ForumError, ForumTopic
 from critdesk.article import rules
 from critdesk.article.models import ARTICLE_KEY_PREFIX, Article
 from critdesk.audit import service as audit
@@ -35,6 +36,8 @@ LEAD_ROLES = frozenset({"lead", "admin"})
 # The author's fields an edit may change.
 TEXT_FIELDS = ("title", "symptoms", "root_cause_category", "root_cause", "resolution")
 RESOLVED_STATES = frozenset({"resolved", "closed"})
+
+log = logging.getLogger(__name__)
 
 
 def parse_id(value: str | int) -> int:
@@ -511,12 +514,12 @@ class ForumOutcome:
     error: str | None = None
 
 
-def post_to_forum(
-    *, db: Session, article: Article, actor: User, forum: Forum | None, now: datetime
-) -> ForumOutcome:
-    """Opens a forum topic with the published (redacted) title and body — only those, only
-    of a published article. A forum failure is kept on the article and audited; the article's
-    state does not change, and the caller reports the failure (the change is committed)."""
+def forum_post(
+    *, db: Session, article: Article, actor: User, forum: Forum | None
+) -> tuple[str, str]:
+    """The title and body a forum topic gets: the published (redacted) ones, and only those,
+    of a published article not on the forum yet. Reads only: the caller ends its transaction
+    before calling the forum, so nothing is held while the forum answers."""
     _require_handler(actor, "post articles to the forum")
     if forum is None:
         raise Conflict(
@@ -538,15 +541,30 @@ def post_to_forum(
             f"{article.key} holds a name or address that must be redacted; withdraw and "
             "publish it again",
         )
-    try:
-        topic = forum.create_topic(title=title, raw=body)
-    except ForumError as failure:
-        article.forum_error = failure.message
-        _touch(article, now)
-        _record(
-            db, article, actor, now, "forum_failed", error=failure.message, status=failure.status
+    return title, body
+
+
+def forum_failed(
+    *, db: Session, article: Article, actor: User, now: datetime, failure: ForumError
+) -> ForumOutcome:
+    """A forum failure is kept on the article and audited; the article's state does not
+    change, and the caller reports the failure (the change is committed)."""
+    article.forum_error = failure.message
+    _touch(article, now)
+    _record(db, article, actor, now, "forum_failed", error=failure.message, status=failure.status)
+    return ForumOutcome(article, failure.message)
+
+
+def forum_posted(
+    *, db: Session, article: Article, actor: User, now: datetime, topic: ForumTopic
+) -> ForumOutcome:
+    db.refresh(article)
+    if article.forum_topic_id is not None:
+        # Another post of the same article won the race while the forum answered us.
+        log.warning("%s was posted twice; the topic %s is a duplicate", article.key, topic.url)
+        raise Conflict(
+            "already_posted", f"{article.key} is on the forum already: {article.forum_url}"
         )
-        return ForumOutcome(article, failure.message)
     article.forum_topic_id = topic.topic_id
     article.forum_url = topic.url
     article.forum_posted_at = now
