@@ -28,6 +28,14 @@ ROOT_CAUSE_CATEGORIES = (
 )
 STATES = ("new", "investigating", "awaiting_customer", "resolved", "redirected", "closed")
 OPEN_STATES = frozenset({"new", "investigating", "awaiting_customer"})
+# Whom a case waits on, by state (none once redirected or closed): the case view's "waiting"
+# and the open-cases report.
+WAITING_ON = {
+    "new": "vendor",
+    "investigating": "vendor",
+    "awaiting_customer": "customer",
+    "resolved": "customer",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -271,17 +271,9 @@ def sla_view(case: Case | QueueCase, now: datetime) -> dict[str, Any]:
     return view
 
 
-WAITING_ON = {
-    "new": "vendor",
-    "investigating": "vendor",
-    "awaiting_customer": "customer",
-    "resolved": "customer",
-}
-
-
 def waiting_view(case: Case | QueueCase) -> dict[str, Any] | None:
     """Whom the case waits on, and since when (None once redirected or closed)."""
-    on = WAITING_ON.get(case.state)
+    on = rules.WAITING_ON.get(case.state)
     if on is None:
         return None
     return {"on": on, "since": case.state_changed_at or case.updated_at}

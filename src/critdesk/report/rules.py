@@ -30,17 +30,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-# The reports filter by the case module's severities (re-exported for the report's users).
+# The case module's severities and whom a case waits on (re-exported for the report's users).
 from critdesk.case.rules import SEVERITIES as SEVERITIES
+from critdesk.case.rules import WAITING_ON as WAITING_ON
 
 SLA_OUTCOMES = ("met", "breached", "running")
-# Whom a case waits on, by state: the same mapping as the case view's ``waiting``.
-WAITING_ON = {
-    "new": "vendor",
-    "investigating": "vendor",
-    "awaiting_customer": "customer",
-    "resolved": "customer",
-}
 OPEN_STATES = ("new", "investigating", "awaiting_customer")
 PERCENTILES = (("p25", 0.25), ("median", 0.5), ("p75", 0.75), ("p90", 0.9))
 DISTRIBUTION_COLUMNS = (
