@@ -259,3 +259,24 @@ def test_a_taken_address_is_refused_before_any_worker_starts(tmp_path, database_
         )
     assert done.returncode != 0
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_a_second_server_on_the_same_address_is_refused(tmp_path, database_url, servers) -> None:
+    """Listeners that share a port (SO_REUSEPORT) would let a second server of the same user
+    join the first one silently; it is refused instead, and the first serves on."""
+    server = start(tmp_path, database_url, "--workers", "2")
+    servers.append(server)
+    port = server.base.rsplit(":", 1)[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRITDESK_")}
+    env |= {"CRITDESK_DATABASE_URL": database_url, "CRITDESK_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [CRITDESK, "serve", "--port", port, "--workers", "2", "--no-migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STOP_SECONDS,
+    )
+    assert done.returncode != 0
+    assert f"another critdesk server listens on 127.0.0.1:{port}" in done.stderr
+    assert httpx.get(server.base + "/healthz", timeout=30).status_code == 200
+    assert server.stop() == 0

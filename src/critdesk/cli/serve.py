@@ -24,6 +24,7 @@ mode), so a scrape of any worker counts them all.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import shutil
@@ -192,11 +193,18 @@ def listener(host: str, port: int, backlog: int | None = None) -> socket.socket:
 @contextmanager
 def reserved_address(host: str, port: int) -> Iterator[str]:
     """Holds (host, port) for the server's life and yields a path for gunicorn's placeholder
-    listener. Fails at once, before any worker starts, when the address is taken."""
+    listener. Fails at once, before any worker starts, when the address is taken: by another
+    program (the bind fails), or by another ``critdesk serve --workers N``, whose listeners
+    would otherwise let this one share the port (``SO_REUSEPORT`` admits any process of the
+    same user): a lock on the address, held as long as the server runs, tells them apart."""
+    where = _bind(host, port)
+    lock = _address_lock(host, port)
     try:
         reservation = listener(host, port)
     except OSError as error:
-        raise click.ClickException(f"cannot listen on {_bind(host, port)}: {error}") from error
+        if lock is not None:
+            os.close(lock)
+        raise click.ClickException(f"cannot listen on {where}: {error}") from error
     # Under /tmp whatever TMPDIR says: a socket's path must fit in 108 bytes.
     folder = Path(tempfile.mkdtemp(prefix="critdesk-", dir="/tmp"))
     try:
@@ -204,6 +212,27 @@ def reserved_address(host: str, port: int) -> Iterator[str]:
     finally:
         reservation.close()
         shutil.rmtree(folder, ignore_errors=True)
+        if lock is not None:
+            os.close(lock)
+
+
+def _address_lock(host: str, port: int) -> int | None:
+    """An exclusive lock on a file named after the address, or a clear refusal when another
+    server holds it. None when the file cannot be opened (another user's: that user's server
+    could not share the port anyway, the bind refuses it)."""
+    path = Path("/tmp") / f"critdesk-{host.replace(':', '_')}-{port}.lock"
+    try:
+        lock = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        raise click.ClickException(
+            f"another critdesk server listens on {_bind(host, port)}"
+        ) from None
+    return lock
 
 
 class JobRunner:
