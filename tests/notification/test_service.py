@@ -237,3 +237,57 @@ def test_the_owner_at_the_time_of_the_event_is_told_not_a_later_one(
     first, second = (by_event[k] for k in sorted(by_event))
     assert ENG1 in first and "eng2@vendor.example" not in first
     assert "eng2@vendor.example" in second and ENG1 not in second
+
+
+def test_sla_breaches_and_warnings_are_claimed_before_an_older_backlog(
+    database, clock, demo, settings
+) -> None:
+    """A burst of cases leaves routine e-mails waiting; a breach found meanwhile goes out in the
+    next batch, not after the backlog."""
+    from datetime import timedelta
+
+    from critdesk.notification.jobs import _claim
+
+    with database.session() as db:
+        for n in range(5):
+            notifications.queue_email(
+                db=db,
+                to=f"routine{n}@example.org",
+                subject="routine",
+                text="routine",
+                key=f"routine-{n}",
+                now=clock.now - timedelta(minutes=10 - n),
+            )
+        for kind, minutes in (("sla_breach", 1), ("sla_warning", 2)):
+            db.add(
+                Notification(
+                    key=f"{kind}-1",
+                    channel="email",
+                    kind=kind,
+                    recipient="lead@vendor.example",
+                    state="pending",
+                    attempts=0,
+                    next_attempt_at=clock.now - timedelta(minutes=minutes),
+                    created_at=clock.now,
+                )
+            )
+    urgent = ["sla_breach", "sla_warning"]
+    with database.session() as db:
+        # The backlog's oldest due row (the demo's own notifications are in it too).
+        expected = db.scalar(
+            select(Notification.id)
+            .where(Notification.state == "pending", Notification.kind.not_in(urgent))
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(1)
+        )
+        claimed = [i for i, _ in _claim(db, clock.now, "test-worker", 3, settings)]
+        kinds = dict(
+            db.execute(
+                select(Notification.id, Notification.kind).where(Notification.id.in_(claimed))
+            )
+            .tuples()
+            .all()
+        )
+    assert len(claimed) == 3
+    assert sorted(k for k in kinds.values() if k in urgent) == urgent
+    assert [i for i, k in kinds.items() if k not in urgent] == [expected]  # then the oldest

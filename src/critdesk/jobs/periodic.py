@@ -201,7 +201,7 @@ class EmbeddedRunner:
         self.transports = transports_from(settings, mailer=mailer, webhooks=webhooks)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="critdesk-jobs", daemon=True)
-        budget = max(settings.outbox_poll_seconds, 5.0)
+        budget = self.delivery_budget = max(settings.outbox_poll_seconds, 5.0)
         self._schedules = [
             _Schedule(settings.sla_sweep_seconds, self._sla_then_deliver),
             _Schedule(interval, lambda: run_sweeps(database, settings, clock())),
@@ -221,7 +221,9 @@ class EmbeddedRunner:
 
     def _sla_then_deliver(self) -> None:
         run_sla_sweeps(self.database, self.settings, self.clock())
-        deliver(self.database, self.settings, self.transports, self.clock)
+        # Bounded like the regular drain: with a backlog the next sweep must not wait for it
+        # (the breaches just found go out first, SLA e-mails being claimed before the rest).
+        deliver(self.database, self.settings, self.transports, self.clock, self.delivery_budget)
 
     def start(self) -> None:
         self._thread.start()

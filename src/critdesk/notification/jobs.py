@@ -214,9 +214,24 @@ def deliver_until_idle(
 def _claim(
     db: Session, now: datetime, worker: str, limit: int, settings: Settings
 ) -> list[tuple[int, int]]:
+    """Claims up to ``limit`` due rows: SLA warnings and breaches first, whatever waits before
+    them (a burst of cases leaves a backlog of routine e-mails that a breach must not queue
+    behind), then the others, oldest first."""
+    claimed = _claim_due(db, now, worker, limit, settings, urgent=True)
+    if len(claimed) < limit:
+        claimed += _claim_due(db, now, worker, limit - len(claimed), settings, urgent=False)
+    return sorted(claimed)
+
+
+def _claim_due(
+    db: Session, now: datetime, worker: str, limit: int, settings: Settings, *, urgent: bool
+) -> list[tuple[int, int]]:
+    conditions = [Notification.state.in_(CLAIMABLE), Notification.next_attempt_at <= now]
+    if urgent:
+        conditions.append(Notification.kind.in_(rules.URGENT_KINDS))
     due = (
         select(Notification.id)
-        .where(Notification.state.in_(CLAIMABLE), Notification.next_attempt_at <= now)
+        .where(*conditions)
         .order_by(Notification.next_attempt_at, Notification.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -242,7 +257,7 @@ def _claim(
         .returning(Notification.id, Notification.attempts)
         .execution_options(synchronize_session=False)
     )
-    return sorted(claimed.all())
+    return [(row[0], row[1]) for row in claimed.all()]
 
 
 def _fenced(job: _Job, worker: str) -> Any:

@@ -34,6 +34,8 @@ AUDIENCE: Mapping[str, frozenset[str]] = {
 NOTIFIABLE = frozenset(AUDIENCE)
 # Kinds whose notifications are keyed by case rather than by event: each fires once per case.
 ONCE_PER_CASE = frozenset({"sla_warning", "sla_breach"})
+# Delivered before anything else due: a backlog of routine e-mails must not delay them.
+URGENT_KINDS = ("sla_breach", "sla_warning")
 # The person who acted is not told of their own action, except the reporter's confirmation.
 TOLD_THEIR_OWN = frozenset({"reported"})
 USER_CHANNELS = ("email", "in_app")
