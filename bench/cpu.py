@@ -33,7 +33,7 @@ from sqlalchemy import event, make_url
 
 from bench import dataset
 from bench.measure import cpu_seconds
-from bench.run import CREATE_BODY, OPEN_CASES
+from bench.run import OPEN_CASES, create_body
 from bench.server import BenchDatabase
 from critdesk.app import create_app
 from critdesk.config import Settings
@@ -189,9 +189,7 @@ def run(kind: str, create_count: int, queue_count: int) -> list[dict[str, Any]]:
 
         try:
             _status, me = loop.run_until_complete(call(app, "GET", "/api/v1/me", tokens["alice"]))
-            envs = json.loads(me)["organisation"]["environments"]
-            env = next(e for e in envs if e["name"] == "nw-prod")
-            template = CREATE_BODY.replace('"environment_id": 0', f'"environment_id": {env["id"]}')
+            template = create_body(json.loads(me))
             creates = [
                 ("POST", "/api/v1/cases", tokens["alice"], template.replace("{n}", str(n)).encode())
                 for n in range(WARMUP["create"] + create_count)

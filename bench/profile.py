@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import dataset
-from bench.run import CREATE_BODY, LOAD, OPEN_CASES, READS
+from bench.run import LOAD, OPEN_CASES, READS, create_body
 from bench.server import BIN, BenchDatabase, Server
 from critdesk.db import make_engine
 
@@ -102,8 +102,6 @@ def main() -> int:
         tokens = database.prepare()
         server = Server(database, 8099, workers=2, flags=["--no-access-log"])
         server.wait_ready()
-        me = server.get_json("/api/v1/me", tokens["alice"])
-        env = next(e for e in me["organisation"]["environments"] if e["name"] == "nw-prod")
         if scenario != "create":
             engine = make_engine(database.url_text, pool_size=2)
             dataset.fill(engine, target_open=OPEN_CASES, now=datetime.now(UTC), per_package=8)
@@ -112,7 +110,7 @@ def main() -> int:
         args += ["--concurrency", str(clients), "--count", "1000000", "--warmup", "50"]
         args += ["--max-seconds", str(seconds + 4)]
         if scenario == "create":
-            body = CREATE_BODY.replace('"environment_id": 0', f'"environment_id": {env["id"]}')
+            body = create_body(server.get_json("/api/v1/me", tokens["alice"]))
             args += ["--method", "POST", "--path", "/api/v1/cases", "--body", body]
             args += ["--header", f"Authorization: Bearer {tokens['alice']}"]
         else:

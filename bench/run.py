@@ -55,6 +55,14 @@ CREATE_BODY = json.dumps(
         "end_users_blocked": True,
     }
 )
+
+
+def create_body(me: dict[str, Any]) -> str:
+    """``CREATE_BODY`` for alice's production environment, from her ``GET /api/v1/me``."""
+    env = next(e for e in me["organisation"]["environments"] if e["name"] == "nw-prod")
+    return CREATE_BODY.replace('"environment_id": 0', f'"environment_id": {env["id"]}')
+
+
 # label -> (path, warm-up, timed requests, clients, time bound in seconds)
 READS = {
     "queue": "/api/v1/queue",
@@ -190,11 +198,7 @@ class Run:
     def body(self, server: Server | None, tokens: dict[str, str]) -> str:
         if not hasattr(self, "_body"):
             assert server is not None
-            me = server.get_json("/api/v1/me", tokens["alice"])
-            env = next(e for e in me["organisation"]["environments"] if e["name"] == "nw-prod")
-            self._body = CREATE_BODY.replace(
-                '"environment_id": 0', f'"environment_id": {env["id"]}'
-            )
+            self._body = create_body(server.get_json("/api/v1/me", tokens["alice"]))
         return self._body
 
     def create_phase(self, server: Server, database: BenchDatabase, tokens: dict[str, str]) -> None:

@@ -173,7 +173,8 @@ class Server:
     def worker_pids(self) -> list[int]:
         # gunicorn's workers: the arbiter's (the serve process's) forked children, but for the
         # job runner it starts beside them.
-        return [pid for pid in children(self.process.pid) if pid not in self.runner_pids()]
+        runners = self.runner_pids()
+        return [pid for pid in children(self.process.pid) if pid not in runners]
 
     def runner_pids(self) -> list[int]:
         """The job runner process ``serve --workers N`` starts beside its workers."""

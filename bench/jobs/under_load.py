@@ -20,19 +20,17 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import func, select, update
 
-from bench.run import CREATE_BODY, LOAD
+from bench.run import LOAD, create_body
 from bench.server import BenchDatabase, Server
+from critdesk.case.models import Case
+from critdesk.case.service import parse_ref
 from critdesk.db import make_engine
+from critdesk.notification.models import Notification
 
 CASES = 20
 LOAD_SECONDS = 70
-
-
-def _at(value: Any) -> datetime:
-    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def run(kind: str) -> dict[str, Any]:
@@ -42,9 +40,7 @@ def run(kind: str) -> dict[str, Any]:
         tokens = database.prepare()
         server = Server(database, 8099, workers=2, flags=["--no-access-log"])
         server.wait_ready()
-        me = server.get_json("/api/v1/me", tokens["alice"])
-        env = next(e for e in me["organisation"]["environments"] if e["name"] == "nw-prod")
-        body = CREATE_BODY.replace('"environment_id": 0', f'"environment_id": {env["id"]}')
+        body = create_body(server.get_json("/api/v1/me", tokens["alice"]))
         headers = {"Authorization": f"Bearer {tokens['alice']}", "Content-Type": "application/json"}
         ids = []
         for n in range(CASES):
@@ -55,15 +51,16 @@ def run(kind: str) -> dict[str, Any]:
                 method="POST",
             )
             with urllib.request.urlopen(request, timeout=30) as answer:
-                ids.append(int(json.loads(answer.read())["ref"].rsplit("-", 1)[1]))
+                ids.append(parse_ref(json.loads(answer.read())["ref"]))
         engine = make_engine(database.url_text, pool_size=1)
         now = datetime.now(UTC)
         with engine.begin() as conn:
             for n, case_id in enumerate(ids):
                 due = now + timedelta(seconds=15 + 2 * n)
                 conn.execute(
-                    text("UPDATE cases SET sla_due_at = :due, sla_warn_at = :warn WHERE id = :id"),
-                    {"due": due, "warn": due - timedelta(seconds=5), "id": case_id},
+                    update(Case)
+                    .where(Case.id == case_id)
+                    .values(sla_due_at=due, sla_warn_at=due - timedelta(seconds=5))
                 )
         args = [sys.executable, str(LOAD), "--base", server.base, "--label", "create_under_sla"]
         args += ["--path", "/api/v1/cases", "--method", "POST", "--body", body]
@@ -71,18 +68,22 @@ def run(kind: str) -> dict[str, Any]:
         args += ["--count", "1000000", "--concurrency", "16", "--max-seconds", str(LOAD_SECONDS)]
         done = subprocess.run(args, capture_output=True, text=True, timeout=LOAD_SECONDS + 120)
         load = json.loads(done.stdout.strip().splitlines()[-1])
+        emailed = (
+            select(func.max(Notification.sent_at))
+            .where(
+                Notification.case_id == Case.id,
+                Notification.channel == "email",
+                Notification.kind == "sla_breach",
+            )
+            .scalar_subquery()
+        )
         with engine.connect() as conn:
             rows = conn.execute(
-                text(
-                    "SELECT c.sla_due_at, c.sla_breach_sent_at, (SELECT max(n.sent_at)"
-                    " FROM notifications n WHERE n.case_id = c.id AND n.channel = 'email'"
-                    " AND n.kind = 'sla_breach') FROM cases c WHERE c.id IN :ids"
-                ).bindparams(bindparam("ids", expanding=True)),
-                {"ids": ids},
+                select(Case.sla_due_at, Case.sla_breach_sent_at, emailed).where(Case.id.in_(ids))
             ).all()
         engine.dispose()
-        swept = sorted((_at(b) - _at(d)).total_seconds() for d, b, _ in rows if b is not None)
-        mailed = sorted((_at(m) - _at(d)).total_seconds() for d, _, m in rows if m is not None)
+        swept = sorted((b - d).total_seconds() for d, b, _ in rows if b is not None)
+        mailed = sorted((m - d).total_seconds() for d, _, m in rows if m is not None)
         return {
             "db": kind,
             "creation_req_s": load["rps_ok"],

@@ -243,22 +243,28 @@ def test_the_job_runner_is_replaced_when_it_dies_and_stops_with_the_server(
     assert any(f"stopped (pid {second})" in m["msg"] for m in server.lines())
 
 
+def refused_start(tmp_path: Path, database_url: str, port: int) -> str:
+    """``critdesk serve --workers 2`` on ``port``, which must fail: what it printed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRITDESK_")}
+    env |= {"CRITDESK_DATABASE_URL": database_url, "CRITDESK_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [CRITDESK, "serve", "--port", str(port), "--workers", "2", "--no-migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=STOP_SECONDS,
+    )
+    assert done.returncode != 0
+    return done.stderr
+
+
 def test_a_taken_address_is_refused_before_any_worker_starts(tmp_path, database_url) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("CRITDESK_")}
-        env |= {"CRITDESK_DATABASE_URL": database_url, "CRITDESK_DATA_DIR": str(tmp_path)}
-        done = subprocess.run(
-            [CRITDESK, "serve", "--port", str(port), "--workers", "2", "--no-migrate"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=STOP_SECONDS,
-        )
-    assert done.returncode != 0
-    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+        refusal = refused_start(tmp_path, database_url, port)
+    assert f"cannot listen on 127.0.0.1:{port}" in refusal
 
 
 def test_a_second_server_on_the_same_address_is_refused(tmp_path, database_url, servers) -> None:
@@ -266,17 +272,8 @@ def test_a_second_server_on_the_same_address_is_refused(tmp_path, database_url, 
     join the first one silently; it is refused instead, and the first serves on."""
     server = start(tmp_path, database_url, "--workers", "2")
     servers.append(server)
-    port = server.base.rsplit(":", 1)[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CRITDESK_")}
-    env |= {"CRITDESK_DATABASE_URL": database_url, "CRITDESK_DATA_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [CRITDESK, "serve", "--port", port, "--workers", "2", "--no-migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=STOP_SECONDS,
-    )
-    assert done.returncode != 0
-    assert f"another critdesk server listens on 127.0.0.1:{port}" in done.stderr
+    port = int(server.base.rsplit(":", 1)[1])
+    refusal = refused_start(tmp_path, database_url, port)
+    assert f"another critdesk server listens on 127.0.0.1:{port}" in refusal
     assert httpx.get(server.base + "/healthz", timeout=30).status_code == 200
     assert server.stop() == 0

@@ -49,8 +49,9 @@ def current_user(request: Request, db: DbSession, now: Now) -> User:
         return _authenticate(request, db, now)
     # On SQLite a write request looks its caller up in a transaction of its own, a read: the
     # database-wide write lock is then taken by the route's first write, not held from here on
-    # across the hop to the route's thread. (PostgreSQL locks rows, not the database: there a
-    # second transaction would only cost a round trip, and the block just runs.)
+    # while the other dependencies and the route's own reads and rules run (nor, with handlers
+    # on threads, across the hop to the route's thread). PostgreSQL locks rows, not the
+    # database: there a second transaction would only cost a round trip, and the block just runs.
     with reads_before_writes(db):
         return _authenticate(request, db, now)
 

@@ -255,10 +255,6 @@ class JobRunner:
         self._stopping = False
         self._next_start = 0.0
 
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
-
     def keep(self) -> None:
         """Starts the runner if it is not running (at most once a ``RUNNER_RESTART_SECONDS``)."""
         if self._stopping or (self._process is not None and self._process.poll() is None):
