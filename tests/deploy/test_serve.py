@@ -199,12 +199,10 @@ def test_workers_of_a_killed_arbiter_stop_and_free_the_port(tmp_path, database_u
     new server can take the port at once (no orphan keeps serving an old socket)."""
     server = start(tmp_path, database_url, "--workers", "2")
     servers.append(server)
-    text = httpx.get(server.base + "/metrics", timeout=30).text
-    wait_for(lambda: len(runner_pids(server)) == 1)
-    pids = {
-        int(dict(labels)["pid"])
-        for labels in metric(text, "critdesk_web_worker_start_time_seconds")
-    } | runner_pids(server)
+    # Both workers and the runner: the server answers as soon as one worker is up, so wait
+    # for the process tree rather than read a scrape that may not count the second worker yet.
+    wait_for(lambda: len(runner_pids(server)) == 1 and len(children(server.process.pid)) == 3)
+    pids = children(server.process.pid)
     assert len(pids) == 3
     server.process.kill()
     server.process.wait(timeout=STOP_SECONDS)
