@@ -26,6 +26,7 @@ from critdesk.cloudaccess.api import router as cloudaccess_router
 from critdesk.comment.api import router as comment_router
 from critdesk.config import Settings
 from critdesk.db import Database, make_engine
+from critdesk.db import checkpointer as sqlite_checkpointer
 from critdesk.errors import ERROR_RESPONSES
 from critdesk.jobs.periodic import EmbeddedRunner
 from critdesk.logs.api import router as logs_router
@@ -66,6 +67,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         runner = None
+        # Every server process checkpoints the SQLite log off the requests' path (concurrent
+        # passive checkpoints are harmless: one copies, the other finds nothing to do).
+        checkpointer = sqlite_checkpointer(db.engine)
+        if checkpointer is not None:
+            checkpointer.start()
         if settings.search_warmup:
             # Build the similar-bug index in the background: the first searches need not wait.
             app.state.similar.start()
@@ -75,6 +81,8 @@ def create_app(
         yield
         if runner is not None:
             runner.stop()
+        if checkpointer is not None:
+            checkpointer.stop()
         if database is None:
             db.dispose()
 

@@ -8,6 +8,7 @@ import logging
 import os
 import sqlite3
 import threading
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -79,6 +80,11 @@ class Base(DeclarativeBase):
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_SECONDS = 10
+# SQLite checkpoints the write-ahead log on the commit that takes it past this many pages
+# (its default is 1,000). A server's checkpoints run beside the requests (Checkpointer, below),
+# so a commit does this only when the checkpointer is not keeping up or not running (a
+# command, a worker on its own); 10,000 pages of 4 KiB bound the log at about 40 MiB then.
+FALLBACK_AUTOCHECKPOINT_PAGES = 10_000
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -89,7 +95,18 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_AUTOCHECKPOINT_PAGES}")
     cursor.close()
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The database file of an on-disk SQLite engine; None for PostgreSQL or memory."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return database
 
 
 class _HandOffLock:
@@ -194,13 +211,102 @@ class WriterQueue:
             self._threads.release()
 
 
+class Checkpointer:
+    """Copies the write-ahead log back into an SQLite database file from a thread of its own.
+
+    Left to SQLite, the commit that takes the log past 1,000 pages does the checkpoint itself,
+    holding the write lock meanwhile: every 50th case or so waited 15-25 ms for it, and every
+    writer in line behind it too (bench/RESULTS.md). Here, every ``interval`` seconds:
+
+    1. a passive checkpoint, beside the writers (they go on appending to the log): it copies
+       what the log holds and syncs the file, which is where the time goes;
+    2. then, holding the writers' line (``WriterQueue``), a restarting checkpoint: it copies the
+       few pages written during the first step and waits (at most ``restart_wait`` seconds)
+       for the readers of older pages, so that the next writer starts the log again from its
+       beginning. Without it the log never rewinds while writes go on: a passive checkpoint
+       always ends behind the last commit.
+
+    One process of those sharing the database does this at a time (an ``flock`` on a file
+    beside it, held while its checkpointer runs); the others stand by and take over if it
+    ends. A log that still grows past the engine's fallback (a checkpointer that cannot keep
+    up or none at all) is checkpointed by SQLite on commit, as before.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        line: WriterQueue | None = None,
+        *,
+        interval: float = 1.0,
+        restart_wait: float = 0.05,
+    ) -> None:
+        self.path = path
+        self.line = line
+        self.interval = interval
+        self.restart_wait = restart_wait
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name="critdesk-sqlite-checkpoint", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=BUSY_TIMEOUT_SECONDS)
+            self._thread = None
+
+    def checkpoint(self, connection: sqlite3.Connection) -> tuple[int, int]:
+        """Both steps; returns the log's pages and how many of them are in the database file
+        (0, 0 or n, n when the log will start again)."""
+        _busy, pages, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if pages <= 0:
+            return pages, copied
+        if self.line is not None:
+            self.line.acquire()
+        try:
+            _busy, pages, copied = connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+        finally:
+            if self.line is not None:
+                self.line.release()
+        return pages, copied
+
+    def _run(self) -> None:
+        owner = os.open(f"{self.path}-checkpoint.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        connection: sqlite3.Connection | None = None
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # another process checkpoints this database
+                try:
+                    if connection is None:
+                        connection = sqlite3.connect(
+                            self.path, timeout=self.restart_wait, isolation_level=None
+                        )
+                    self.checkpoint(connection)
+                except (sqlite3.Error, OperationalError):
+                    log.warning("checkpoint of %s failed; retrying", self.path, exc_info=True)
+                    if connection is not None:
+                        connection.close()
+                        connection = None
+        finally:
+            if connection is not None:
+                connection.close()
+            os.close(owner)  # the lock goes with it
+
+
 _QUEUED = "critdesk_writer_queued"
 
 
 def _sqlite_transactions(engine: Engine) -> None:
-    database = engine.url.database or ""
-    on_disk = database not in ("", ":memory:") and not database.startswith("file:")
-    writers = WriterQueue(f"{database}-writers.lock" if on_disk else None)
+    database = sqlite_file(engine)
+    writers = WriterQueue(f"{database}-writers.lock" if database is not None else None)
+    _WRITER_LINES[engine] = writers
 
     def begin(conn: Any) -> None:
         # A deferred SQLite transaction that reads then writes can fail to upgrade its lock
@@ -236,6 +342,20 @@ def _sqlite_transactions(engine: Engine) -> None:
     event.listen(engine.pool, "invalidate", lambda _conn, record, _error: returned(record))
 
 
+_WRITER_LINES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+
+
+def writer_line(engine: Engine) -> WriterQueue | None:
+    """The line an SQLite engine's writers wait in (None for PostgreSQL)."""
+    return _WRITER_LINES.get(engine)
+
+
+def checkpointer(engine: Engine) -> Checkpointer | None:
+    """A checkpointer for an on-disk SQLite engine, not started; None otherwise."""
+    path = sqlite_file(engine)
+    return Checkpointer(path, writer_line(engine)) if path is not None else None
+
+
 def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -251,6 +371,14 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     return create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
     )
+
+
+def write_batch(session: Session, size: int, *, sqlite: int) -> int:
+    """How many rows one unit of work of a background job takes on: ``size``, or on SQLite
+    ``sqlite``. There a write transaction holds the whole database's write lock and every
+    request's write waits behind it: a job's batch is sized for about 10 ms of work, and the
+    job commits it and takes the next one in a new transaction."""
+    return sqlite if session.get_bind().dialect.name == "sqlite" else size
 
 
 def begin_read(session: Session) -> None:

@@ -317,3 +317,27 @@ def test_the_periodic_sweeps_seal_what_was_written(database, clock, settings) ->
     done = periodic.run_sweeps(database, settings, clock.now)
     assert done["audit_seal"] == 4
     assert verify(database).checked == 4
+
+
+def test_the_sweep_seals_a_backlog_a_short_unit_of_work_at_a_time(
+    database, clock, settings, monkeypatch
+) -> None:
+    """On SQLite a unit of work holds every writer back: the sweep seals a backlog in units of
+    ``SQLITE_SEAL_LIMIT`` (PostgreSQL: ``SEAL_LIMIT``), committing each, until none is left."""
+    monkeypatch.setattr(chain, "SQLITE_SEAL_LIMIT", 3)
+    monkeypatch.setattr(chain, "SEAL_LIMIT", 3)
+    units: list[int] = []
+    real_seal = chain.seal
+
+    def counting(db: Any, now: Any, **kwargs: Any) -> int:
+        sealed = real_seal(db, now, **kwargs)
+        units.append(sealed)
+        return sealed
+
+    monkeypatch.setattr(chain, "seal", counting)
+    add_events(database, clock.now, 10)
+    done = periodic.run_sweeps(database, settings, clock.now)
+    assert done["audit_seal"] == 10
+    assert units == [3, 3, 3, 1]
+    result = verify(database)
+    assert result.ok and result.checked == 10

@@ -291,3 +291,28 @@ def test_sla_breaches_and_warnings_are_claimed_before_an_older_backlog(
     assert len(claimed) == 3
     assert sorted(k for k in kinds.values() if k in urgent) == urgent
     assert [i for i, k in kinds.items() if k not in urgent] == [expected]  # then the oldest
+
+
+def test_the_drain_fans_out_a_backlog_a_short_unit_of_work_at_a_time(
+    client, login, database, monkeypatch
+) -> None:
+    """On SQLite a unit of work holds every writer back: the drain takes the marked events in
+    batches of ``SQLITE_FAN_OUT_BATCH`` (PostgreSQL: ``FAN_OUT_BATCH``), a commit each."""
+    from critdesk.notification import outbox
+
+    fan_out_pending(database)  # the demo's own events
+    refs = [report(client, login(BOB))["ref"] for _ in range(5)]
+    monkeypatch.setattr(outbox, "SQLITE_FAN_OUT_BATCH", 2)
+    monkeypatch.setattr(outbox, "FAN_OUT_BATCH", 2)
+    units: list[int] = []
+    real = outbox.fan_out
+
+    def counting(db, *, limit=None):  # type: ignore[no-untyped-def]
+        units.append(real(db, limit=limit))
+        return units[-1]
+
+    monkeypatch.setattr(outbox, "fan_out", counting)
+    assert fan_out_pending(database) == 5
+    assert units == [2, 2, 1]
+    for ref in refs:
+        assert rows(database, ref, "reported")

@@ -206,6 +206,7 @@ def test_a_sweep_takes_every_due_case_batch_after_batch(
     from critdesk.sla import jobs as sla_jobs
 
     monkeypatch.setattr(sla_jobs, "BATCH", batch)
+    monkeypatch.setattr(sla_jobs, "SQLITE_BATCH", batch)
     ids = _due_cases(database, clock, 3 * batch + 2)
     done = run_sla_sweeps(database, settings, clock.advance(hours=1))
     with database.session() as db:

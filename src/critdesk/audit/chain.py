@@ -26,9 +26,12 @@ from sqlalchemy.orm import Session
 
 from critdesk.audit.models import AuditChainHead, AuditEvent
 from critdesk.audit.rules import GENESIS, Problem, check_head, check_link, digest
+from critdesk.db import write_batch
 
 SEAL_BATCH = 2000
 SEAL_LIMIT = 50_000
+# The periodic sweep's unit of work on SQLite, which holds every writer back meanwhile (db.py).
+SQLITE_SEAL_LIMIT = 100
 VERIFY_BATCH = 5000
 # The advisory lock of the single sealer ("critaud1" as 8 ASCII bytes).
 SEAL_LOCK = 0x6372697461756431
@@ -61,6 +64,11 @@ class ChainBroken(Exception):
 class Head:
     seq: int
     hash: str
+
+
+def sweep_batch(db: Session) -> int:
+    """How many events one unit of work of the periodic sweep seals on this database."""
+    return write_batch(db, SEAL_LIMIT, sqlite=SQLITE_SEAL_LIMIT)
 
 
 def read_head(db: Session) -> Head | None:

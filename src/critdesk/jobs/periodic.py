@@ -45,6 +45,9 @@ Clock = Callable[[], datetime]
 class Sweep:
     name: str
     run: Callable[[Session, datetime, Settings], int]
+    # A sweep that takes a batch a unit of work: how many rows a full batch is (the sweep is
+    # run again, in a new unit of work, after each full one).
+    batch: Callable[[Session], int] | None = None
 
 
 SWEEPS = (
@@ -64,14 +67,26 @@ SWEEPS = (
     # Files of cases closed longer ago than CRITDESK_ATTACHMENT_RETENTION_DAYS.
     Sweep("attachment_retention", lambda db, now, s: retention.sweep(db, now, s)),
     # Seals the audit events committed so far (one sealer at a time; a busy one skips).
-    Sweep("audit_seal", lambda db, now, s: audit_chain.seal(db, now)),
+    Sweep(
+        "audit_seal",
+        lambda db, now, s: audit_chain.seal(db, now, limit=audit_chain.sweep_batch(db)),
+        batch=audit_chain.sweep_batch,
+    ),
     # Last: it streams whole files (its own short transactions; the session is unused).
     Sweep("log_analysis", lambda db, now, s: log_jobs.sweep(db, now, s)),
 )
 # Breaches first: a case found past both its warning and its breach gets only the breach.
 SLA_SWEEPS = (
-    Sweep("sla_breaches", lambda db, now, s: sla_jobs.sweep_breaches(db=db, now=now)),
-    Sweep("sla_warnings", lambda db, now, s: sla_jobs.sweep_warnings(db=db, now=now)),
+    Sweep(
+        "sla_breaches",
+        lambda db, now, s: sla_jobs.sweep_breaches(db=db, now=now),
+        batch=sla_jobs.batch,
+    ),
+    Sweep(
+        "sla_warnings",
+        lambda db, now, s: sla_jobs.sweep_warnings(db=db, now=now),
+        batch=sla_jobs.batch,
+    ),
 )
 
 
@@ -98,13 +113,15 @@ def run_sla_sweeps(database: Database, settings: Settings, now: datetime) -> dic
 
 
 def _drain(sweep: Sweep, database: Database, settings: Settings, now: datetime) -> int:
+    """The sweep, a unit of work at a time, until one takes less than a full batch."""
     claimed_in_all = 0
     try:
         while True:
             with database.session() as session:
                 claimed = sweep.run(session, now, settings)
+                full = sweep.batch is not None and claimed >= sweep.batch(session)
             claimed_in_all += claimed
-            if claimed < sla_jobs.BATCH:
+            if not full:
                 return claimed_in_all
     except Exception:
         log.exception("sweep %s failed; retrying on the next pass", sweep.name)
@@ -117,11 +134,7 @@ def run_sweeps(database: Database, settings: Settings, now: datetime) -> dict[st
     the others and is retried on the next pass."""
     done = run_sla_sweeps(database, settings, now)
     for sweep in SWEEPS:
-        try:
-            with database.session() as session:
-                done[sweep.name] = sweep.run(session, now, settings)
-        except Exception:
-            log.exception("sweep %s failed; retrying on the next pass", sweep.name)
+        done[sweep.name] = _drain(sweep, database, settings, now)
     return done
 
 

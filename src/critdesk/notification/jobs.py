@@ -109,9 +109,10 @@ def fan_out_pending(database: Database, *, batches: int = 20) -> int:
             if not outbox.has_pending(db):
                 break
         with database.session() as db:
-            count = outbox.fan_out(db)
+            batch = outbox.fan_out_batch(db)
+            count = outbox.fan_out(db, limit=batch)
         done += count
-        if count < outbox.FAN_OUT_BATCH:
+        if count < batch:
             break
     return done
 

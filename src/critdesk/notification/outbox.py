@@ -24,12 +24,15 @@ from sqlalchemy.orm import Session
 
 from critdesk.auth.models import CUSTOMER_ROLES, User
 from critdesk.case.models import Case, CaseEvent, format_ref
+from critdesk.db import write_batch
 from critdesk.notification import rules
 from critdesk.notification.models import Notification, NotificationPreference, WebhookEndpoint
 from critdesk.observability.context import bound_request_id, current_request_id
 from critdesk.organisation.models import Organisation
 
 FAN_OUT_BATCH = 500
+# Each event writes a row for everyone it reaches: on SQLite a batch is held short (db.py).
+SQLITE_FAN_OUT_BATCH = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +81,16 @@ def has_pending(db: Session) -> bool:
     return db.scalar(select(CaseEvent.id).where(CaseEvent.notify.is_not(None)).limit(1)) is not None
 
 
-def fan_out(db: Session, *, limit: int = FAN_OUT_BATCH) -> int:
-    """Writes the outbox rows of up to ``limit`` marked events, oldest first; returns how many
-    events it fanned out. On PostgreSQL concurrent drains skip each other's events."""
+def fan_out_batch(db: Session) -> int:
+    """How many events one ``fan_out`` takes by default on this database."""
+    return write_batch(db, FAN_OUT_BATCH, sqlite=SQLITE_FAN_OUT_BATCH)
+
+
+def fan_out(db: Session, *, limit: int | None = None) -> int:
+    """Writes the outbox rows of up to ``limit`` (``fan_out_batch``) marked events, oldest
+    first; returns how many events it fanned out. On PostgreSQL concurrent drains skip each
+    other's events."""
+    limit = limit or fan_out_batch(db)
     query = (
         select(CaseEvent, Case.title, Case.organisation_id, Case.reporter_id)
         .join(Case, Case.id == CaseEvent.case_id)
@@ -122,7 +132,7 @@ def fan_out_all(db: Session) -> int:
     commits each batch on its own instead: ``notification.jobs.fan_out_pending``)."""
     done = 0
     while True:
-        count = fan_out(db)
+        count = fan_out(db, limit=FAN_OUT_BATCH)
         done += count
         if count < FAN_OUT_BATCH:
             return done

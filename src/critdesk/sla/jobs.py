@@ -18,10 +18,18 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, load_only
 
 from critdesk.case.models import Case
+from critdesk.db import write_batch
 from critdesk.sla import service
 
 BATCH = 1000
+# Each claimed case writes its event and escalations: on SQLite a batch is held short (db.py).
+SQLITE_BATCH = 25
 PAGE = 16
+
+
+def batch(db: Session) -> int:
+    """How many cases one sweep claims by default on this database."""
+    return write_batch(db, BATCH, sqlite=SQLITE_BATCH)
 
 
 def _running() -> tuple[Any, ...]:
@@ -91,7 +99,7 @@ def sweep_breaches(*, db: Session, now: datetime, limit: int | None = None) -> i
             "sla_breached": True,
             "sla_warning_sent_at": func.coalesce(Case.sla_warning_sent_at, now),
         },
-        limit or BATCH,
+        limit or batch(db),
     )
     for case in _claimed_cases(db, ids):
         service.record_breach(db=db, case=case, now=now)
@@ -110,7 +118,7 @@ def sweep_warnings(*, db: Session, now: datetime, limit: int | None = None) -> i
             Case.sla_due_at > now,
         ),
         {"sla_warning_sent_at": now, "updated_at": now},
-        limit or BATCH,
+        limit or batch(db),
     )
     for case in _claimed_cases(db, ids):
         service.record_warning(db=db, case=case, now=now)
