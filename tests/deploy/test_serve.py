@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -274,4 +275,52 @@ def test_a_second_server_on_the_same_address_is_refused(tmp_path, database_url, 
     refusal = refused_start(tmp_path, database_url, port)
     assert f"another critdesk server listens on 127.0.0.1:{port}" in refusal
     assert httpx.get(server.base + "/healthz", timeout=30).status_code == 200
+    assert server.stop() == 0
+
+
+def test_keep_alive_clients_end_up_spread_evenly_over_the_workers(
+    tmp_path, database_url, servers
+) -> None:
+    """The kernel hands connections to the workers by a hash, not by load; a worker holding
+    more than its share closes connections after their responses until the share is even
+    (critdesk.balance). Here 10 clients start on one worker and 2 on the other."""
+    server = start(tmp_path, database_url, "--workers", "2")
+    servers.append(server)
+    wait_for(lambda: len(children(server.process.pid)) == 3)
+
+    def worker_of(client: httpx.Client) -> int:
+        return int(client.get(server.base + "/healthz", timeout=30).json()["process"])
+
+    opened: dict[int, list[httpx.Client]] = {}
+    while (
+        len(opened) < 2
+        or min(len(c) for c in opened.values()) < 2
+        or max(len(c) for c in opened.values()) < 10
+    ):
+        client = httpx.Client(limits=httpx.Limits(max_connections=1))
+        opened.setdefault(worker_of(client), []).append(client)
+        assert sum(len(c) for c in opened.values()) < 200, "one worker took every connection"
+    crowded, other = sorted(opened, key=lambda pid: -len(opened[pid]))
+    clients = opened[crowded][:10] + opened[other][:2]
+    for extra in opened[crowded][10:] + opened[other][2:]:
+        extra.close()
+    try:
+        rounds: list[list[int]] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rounds.append(sorted(Counter(worker_of(client) for client in clients).values()))
+            if rounds[-1] == [6, 6]:
+                break
+        assert rounds[-1] == [6, 6], f"splits, round by round: {rounds}"
+        text = httpx.get(server.base + "/metrics", timeout=30).text
+        assert metric(text, "critdesk_http_connections_shed_total")[()] >= 4
+        # Even now: nothing more is closed.
+        shed = metric(text, "critdesk_http_connections_shed_total")[()]
+        for _round in range(5):
+            assert sorted(Counter(worker_of(client) for client in clients).values()) == [6, 6]
+        text = httpx.get(server.base + "/metrics", timeout=30).text
+        assert metric(text, "critdesk_http_connections_shed_total")[()] == shed
+    finally:
+        for client in clients:
+            client.close()
     assert server.stop() == 0

@@ -42,7 +42,9 @@ from typing import Any
 
 import click
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
 
+from critdesk.balance import ConnectionShares, ShedExcess
 from critdesk.cli.context import settings
 from critdesk.config import Settings
 from critdesk.migration import upgrade
@@ -135,6 +137,7 @@ def _serve_many(
     from prometheus_client import multiprocess
 
     runner = JobRunner(config.job_runner_nice) if config.embedded_jobs else None
+    shares = ConnectionShares(workers)
     # The workers only serve requests: the jobs are the runner process's.
     os.environ["CRITDESK_EMBEDDED_JOBS"] = "false"
     with metrics_folder(), reserved_address(host, port) as placeholder:
@@ -142,13 +145,14 @@ def _serve_many(
         def child_exit(_server: Any, worker: Any) -> None:
             # A dead worker's live gauges leave the scrape; its counters stay in the sums.
             multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+            shares.leave(worker.pid)
 
         options: dict[str, Any] = {
             # gunicorn's own listener is a placeholder nobody connects to: each worker listens
             # on the real address itself (see the module's docstring).
             "bind": [f"unix:{placeholder}"],
             "workers": workers,
-            "worker_class": _worker_class(host, port),
+            "worker_class": _worker_class(host, port, shares),
             "timeout": WORKER_TIMEOUT_SECONDS,
             "graceful_timeout": graceful_timeout,
             "keepalive": KEEPALIVE_SECONDS,
@@ -309,11 +313,13 @@ def metrics_folder() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _worker_class(host: str, port: int) -> type:
+def _worker_class(host: str, port: int, shares: ConnectionShares) -> type:
     with warnings.catch_warnings():
         # uvicorn points at the separate uvicorn-worker package; its worker here is the same.
         warnings.simplefilter("ignore", DeprecationWarning)
         from uvicorn.workers import UvicornWorker
+
+    from uvicorn.server import Server
 
     class Worker(UvicornWorker):
         CONFIG_KWARGS = {
@@ -329,10 +335,25 @@ def _worker_class(host: str, port: int) -> type:
             # This worker's own listener on the real address (see the module's docstring).
             self.sockets = [listener(host, port, self.cfg.backlog)]
             watchdog = asyncio.get_running_loop().create_task(self._watch_arbiter())
+            server = Server(config=self.config)
+            # Connections spread by load, not by the kernel's hash alone (critdesk.balance).
+            slot = shares.join(os.getpid())
+            metrics = getattr(self.wsgi.state, "metrics", None)
+            self.config.app = ShedExcess(
+                self.wsgi,
+                shares,
+                slot,
+                server.server_state.connections,
+                on_shed=metrics.shed.inc if metrics is not None else None,
+            )
+            self._install_sigquit_handler()
             try:
-                await super()._serve()
+                await server.serve(sockets=self.sockets)
             finally:
                 watchdog.cancel()
+                shares.leave(os.getpid())
+            if not server.started:
+                sys.exit(Arbiter.WORKER_BOOT_ERROR)
 
         async def _watch_arbiter(self) -> None:
             """An arbiter killed outright (SIGKILL, OOM) cannot stop its workers: each stops
@@ -374,8 +395,6 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         super().__init__()
 
     def run(self) -> None:
-        from gunicorn.arbiter import Arbiter
-
         runner = self.runner
 
         class _Arbiter(Arbiter):  # type: ignore[misc]

@@ -76,6 +76,12 @@ class HttpMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.shed = Counter(
+            "critdesk_http_connections_shed",
+            "Keep-alive connections closed after a response because their worker held more "
+            "than its share of the server's connections (critdesk.balance).",
+            registry=self.registry,
+        )
         started = Gauge(
             "critdesk_web_worker_start_time_seconds",
             "When each live API process started (one series per process under gunicorn).",
