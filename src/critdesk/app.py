@@ -67,8 +67,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         runner = None
-        # Every server process checkpoints the SQLite log off the requests' path (concurrent
-        # passive checkpoints are harmless: one copies, the other finds nothing to do).
+        # The SQLite log is checkpointed off the requests' path (one server process at a time:
+        # the others' checkpointers stand by, db.Checkpointer).
         checkpointer = sqlite_checkpointer(db.engine)
         if checkpointer is not None:
             checkpointer.start()
