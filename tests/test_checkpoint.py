@@ -172,3 +172,29 @@ def test_the_server_checkpoints_while_it_runs(tmp_path: Path, sqlite_template: P
         assert client.get("/healthz").status_code == 200
         assert threads() == ["critdesk-sqlite-checkpoint"]
     assert threads() == []
+
+
+def test_a_database_folder_that_is_not_there_is_a_warning_each_turn_not_a_dead_thread(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "later"
+    worker = Checkpointer(str(folder / "c.sqlite3"), interval=0.02)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while caplog.text.count("checkpoint of") < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert caplog.text.count("checkpoint of") >= 2
+        # The folder appears (a volume mounted late): the next turns checkpoint it.
+        folder.mkdir()
+        db = Database(make_engine(f"sqlite:///{folder / 'c.sqlite3'}", pool_size=1))
+        with db.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY)"))
+        deadline = time.monotonic() + 5
+        while not (folder / "c.sqlite3-checkpoint.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert (folder / "c.sqlite3-checkpoint.lock").exists()
+        db.dispose()
+    finally:
+        worker.stop()
+    assert worker._thread is None

@@ -275,21 +275,27 @@ class Checkpointer:
         return pages, copied
 
     def _run(self) -> None:
-        owner = os.open(f"{self.path}-checkpoint.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        owner: int | None = None  # the lock file, open while this process is the checkpointer
         connection: sqlite3.Connection | None = None
         try:
             while not self._stop.wait(self.interval):
                 try:
-                    fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    continue  # another process checkpoints this database
-                try:
+                    if owner is None:
+                        owner = os.open(
+                            f"{self.path}-checkpoint.lock", os.O_RDWR | os.O_CREAT, 0o600
+                        )
+                    try:
+                        fcntl.flock(owner, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # another process checkpoints this database
                     if connection is None:
                         connection = sqlite3.connect(
                             self.path, timeout=self.restart_wait, isolation_level=None
                         )
                     self.checkpoint(connection)
-                except (sqlite3.Error, OperationalError):
+                except (OSError, sqlite3.Error, OperationalError):
+                    # A database folder gone or not there yet, a disk error: the next turn
+                    # tries again from the start.
                     log.warning("checkpoint of %s failed; retrying", self.path, exc_info=True)
                     if connection is not None:
                         connection.close()
@@ -297,7 +303,8 @@ class Checkpointer:
         finally:
             if connection is not None:
                 connection.close()
-            os.close(owner)  # the lock goes with it
+            if owner is not None:
+                os.close(owner)  # the lock goes with it
 
 
 _QUEUED = "critdesk_writer_queued"

@@ -36,8 +36,10 @@ def test_the_write_lock_is_free_while_suggestions_are_searched(
     seen: dict[str, Any] = {}
 
     def probing(**kwargs: Any) -> list[dict[str, Any]]:
-        # Another writer could start now: the case is committed and nobody holds the lock.
-        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        # Another writer could start now: the case is committed and the request holds no lock.
+        # (Within a second: the server's checkpointer takes the lock for a few ms at times;
+        # a request holding it would hold it for as long as this search runs.)
+        other = sqlite3.connect(path, timeout=1, isolation_level=None)
         try:
             other.execute("BEGIN IMMEDIATE")
             other.execute("ROLLBACK")
