@@ -138,3 +138,37 @@ def test_lifespan_and_websocket_scopes_pass_through(pids) -> None:
     app = ShedExcess(_App([]), shares, shares.join(os.getpid()), [object()] * 9)
     start, _body = _call(app, "websocket")
     assert start["headers"] == []
+
+
+def test_a_workers_count_is_published_as_connections_open_and_close(pids) -> None:
+    from critdesk.balance import CountedConnections
+
+    shares = ConnectionShares(workers=2)
+    connections = CountedConnections(shares, shares.join(pids[0]))
+    first, second = object(), object()
+    connections.add(first)
+    connections.add(second)
+    assert shares.counts() == {pids[0]: 2}
+    connections.discard(first)
+    connections.discard(first)  # closed twice (uvicorn may): counted once
+    assert shares.counts() == {pids[0]: 1}
+    connections.remove(second)
+    assert shares.counts() == {pids[0]: 0} and len(connections) == 0
+
+
+def test_one_connection_at_a_time_is_closed_for_an_excess(pids) -> None:
+    """On a busy loop the next request can come before the closed connection is gone: it is
+    not closed too for the same excess."""
+    from critdesk.balance import CountedConnections
+
+    shares = ConnectionShares(workers=2)
+    shares.over_share(shares.join(pids[0]), 6)
+    connections = CountedConnections(shares, shares.join(os.getpid()))
+    held = [object() for _ in range(9)]
+    for connection in held:
+        connections.add(connection)
+    app = ShedExcess(_App([]), shares, connections.slot, connections)
+    assert (b"connection", b"close") in _call(app)[0]["headers"]  # 9 against 6
+    assert _call(app)[0]["headers"] == []  # the first one is still closing
+    connections.discard(held[0])  # it has closed: 8 against 6
+    assert (b"connection", b"close") in _call(app)[0]["headers"]

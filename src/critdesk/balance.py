@@ -7,12 +7,14 @@ twice as long as the others' (measured: median 184 ms against 81 ms at 11/5) whi
 core idles part of the time.
 
 Each worker publishes how many connections it holds in memory shared by the arbiter's
-workers (``ConnectionShares``, made before they are forked). A worker holding more than its
+workers (``ConnectionShares``, made before they are forked) as each opens and closes
+(``CountedConnections``: uvicorn's set of the worker's connections). A worker holding more than its
 fair share — the whole server's connections divided by the live workers, rounded up — answers
 the next request with ``Connection: close``: the response is whole, and the client's next
 request opens a new connection, which the kernel may give to another worker. Clients that all
 keep connections open thus end up spread evenly, each shed connection costing one reconnect;
-a server whose workers are even closes nothing.
+once even, a connection opened and closed for one request on top (a scrape, say) may close
+the odd other one; nothing more.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ class ConnectionShares:
                     self._pids[slot] = 0
                     self._counts[slot] = 0
 
+    def publish(self, slot: int, count: int) -> None:
+        self._counts[slot] = count
+
     def over_share(self, slot: int, count: int) -> bool:
         """Records ``count`` as the slot's connections; whether that is more than its share."""
         self._counts[slot] = count
@@ -76,6 +81,33 @@ class ConnectionShares:
     def counts(self) -> dict[int, int]:
         """pid → connections, for the live slots."""
         return {owner: held for owner, held in zip(self._pids, self._counts, strict=True) if owner}
+
+
+class CountedConnections(set[Any]):
+    """A worker's set of open connections (uvicorn's ``server_state.connections``) that
+    publishes its size to the shares whenever a connection opens or closes."""
+
+    def __init__(self, shares: ConnectionShares, slot: int) -> None:
+        super().__init__()
+        self.shares = shares
+        self.slot = slot
+        # A connection told to close is counted until it has closed: meanwhile no other is
+        # closed for the same excess (on a busy loop the next request may come first).
+        self.closing = False
+
+    def add(self, connection: Any) -> None:
+        super().add(connection)
+        self.shares.publish(self.slot, len(self))
+
+    def discard(self, connection: Any) -> None:
+        super().discard(connection)
+        self.closing = False
+        self.shares.publish(self.slot, len(self))
+
+    def remove(self, connection: Any) -> None:
+        super().remove(connection)
+        self.closing = False
+        self.shares.publish(self.slot, len(self))
 
 
 def _alive(pid: int) -> bool:
@@ -113,12 +145,16 @@ class ShedExcess:
             return
 
         async def sending(message: Message) -> None:
-            if message["type"] == "http.response.start" and self.shares.over_share(
-                self.slot, len(self.connections)
+            if (
+                message["type"] == "http.response.start"
+                and not getattr(self.connections, "closing", False)
+                and self.shares.over_share(self.slot, len(self.connections))
             ):
                 headers = list(message.get("headers", []))
                 if not any(name.lower() == b"connection" for name, _value in headers):
                     message = {**message, "headers": [*headers, (b"connection", b"close")]}
+                    if isinstance(self.connections, CountedConnections):
+                        self.connections.closing = True
                     if self.on_shed is not None:
                         self.on_shed()
             await send(message)

@@ -44,7 +44,7 @@ import click
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 
-from critdesk.balance import ConnectionShares, ShedExcess
+from critdesk.balance import ConnectionShares, CountedConnections, ShedExcess
 from critdesk.cli.context import settings
 from critdesk.config import Settings
 from critdesk.migration import upgrade
@@ -338,6 +338,7 @@ def _worker_class(host: str, port: int, shares: ConnectionShares) -> type:
             server = Server(config=self.config)
             # Connections spread by load, not by the kernel's hash alone (critdesk.balance).
             slot = shares.join(os.getpid())
+            server.server_state.connections = CountedConnections(shares, slot)
             metrics = getattr(self.wsgi.state, "metrics", None)
             self.config.app = ShedExcess(
                 self.wsgi,
