@@ -22,15 +22,11 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
-from collections.abc import Awaitable, Callable, Collection, MutableMapping
+from collections.abc import Callable, Collection
 from ctypes import c_long
 from typing import Any
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class ConnectionShares:
@@ -127,7 +123,7 @@ class ShedExcess:
 
     def __init__(
         self,
-        app: App,
+        app: ASGIApp,
         shares: ConnectionShares,
         slot: int,
         connections: Collection[object],
