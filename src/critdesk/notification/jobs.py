@@ -16,6 +16,7 @@ update safe.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import random
@@ -30,7 +31,7 @@ from datetime import datetime, timedelta
 from email.message import Message
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from critdesk.adapters.smtp import Mailer, MailError
@@ -261,13 +262,22 @@ def _claim_due(
     return [(row[0], row[1]) for row in claimed.all()]
 
 
-def _fenced(job: _Job, worker: str) -> Any:
+@functools.cache
+def _fenced(columns: frozenset[str]) -> Any:
+    """The update of a claimed row that sets ``columns``, fenced by the claim: it changes
+    nothing once another runner has taken the row over. One statement per set of columns, its
+    values bound at execution (``f_id``, ``f_worker``, ``f_attempt`` and ``v_<column>``), so
+    SQLAlchemy compiles it once instead of once per message."""
     table = cast(Table, Notification.__table__)
-    return update(table).where(
-        table.c.id == job.id,
-        table.c.state == "sending",
-        table.c.claimed_by == worker,
-        table.c.attempts == job.attempt,
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("f_id"),
+            table.c.state == "sending",
+            table.c.claimed_by == bindparam("f_worker"),
+            table.c.attempts == bindparam("f_attempt"),
+        )
+        .values({name: bindparam(f"v_{name}") for name in sorted(columns)})
     )
 
 
@@ -374,8 +384,14 @@ class _Marks:
         try:
             with self._database.engine.begin() as connection:
                 for mark in batch:
-                    fenced = _fenced(mark.job, self._worker).values(**mark.values)
-                    mark.applied = bool(connection.execute(fenced).rowcount)
+                    fenced = _fenced(frozenset(mark.values))
+                    values = {f"v_{name}": value for name, value in mark.values.items()}
+                    params = {
+                        "f_id": mark.job.id,
+                        "f_worker": self._worker,
+                        "f_attempt": mark.job.attempt,
+                    }
+                    mark.applied = bool(connection.execute(fenced, params | values).rowcount)
         except BaseException as error:
             for mark in batch:
                 mark.applied, mark.error = False, error
