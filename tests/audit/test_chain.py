@@ -268,7 +268,7 @@ def test_a_transaction_that_commits_late_is_sealed_after_the_ones_before_it(
     assert seal(database, clock.now) == 1
     seqs = seqs_by_id(database)
     later_id = max(seqs)
-    assert early.id < later_id and seqs[early.id] == 2 and seqs[later_id] == 1
+    assert early < later_id and seqs[early] == 2 and seqs[later_id] == 1
     assert verify(database).ok
 
 

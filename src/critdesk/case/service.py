@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Select, bindparam, select, update
+from sqlalchemy import Integer, Select, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from critdesk.audit import service as audit
 from critdesk.aup import service as aup
@@ -223,6 +224,11 @@ def report_case(
     return Reported(case, True, (reported,))
 
 
+# Built once (each statement's compiled form is then found without keying a new one).
+_INSERT_CASE = insert(Case).returning(Case)
+_INSERT_EVENT = insert(CaseEvent).returning(CaseEvent)
+
+
 def _insert_case(
     db: Session,
     reporter: User,
@@ -234,7 +240,7 @@ def _insert_case(
     clock: sla.SlaClock,
     recorded_by: User | None = None,
 ) -> tuple[Case, CaseEvent]:
-    case = Case(
+    values = dict(
         organisation_id=environment.organisation_id,
         package_id=package.id,
         reporter_id=reporter.id,
@@ -266,13 +272,17 @@ def _insert_case(
         sla_due_at=clock.due_at,
         outcomes=[],
     )
-    case.organisation = reporter.organisation  # type: ignore[assignment]
-    case.package = package
-    case.environment = environment
-    case.reporter = reporter
-    case.owner = None
-    db.add(case)
-    db.flush()
+    # One INSERT … RETURNING straight to a persistent Case: the unit of work's flush (change
+    # tracking, dependency sort) was a third of a report's CPU for this one row.
+    case = db.scalars(_INSERT_CASE, [values]).one()
+    for name, value in (
+        ("organisation", reporter.organisation),
+        ("package", package),
+        ("environment", environment),
+        ("reporter", reporter),
+        ("owner", None),
+    ):
+        set_committed_value(case, name, value)
     reported = _event(
         db,
         case,
@@ -300,21 +310,26 @@ def _event(
     data: dict[str, Any] | None = None,
     internal: bool = False,
 ) -> CaseEvent:
-    event = CaseEvent(
-        case_id=case.id,
-        at=now,
-        actor_id=actor.id if actor else None,
-        kind=kind,
-        internal=internal,
-        message=message,
-        data=data or {},
-    )
-    event.actor = actor
-    db.add(event)
     # Notifications go to the outbox in this same transaction (imported here: no cycle).
-    from critdesk.notification.service import on_case_event
+    from critdesk.notification.service import pending_for
 
-    on_case_event(case, event)
+    # INSERT … RETURNING to a persistent event, not the unit of work (see _insert_case).
+    event = db.scalars(
+        _INSERT_EVENT,
+        [
+            {
+                "case_id": case.id,
+                "at": now,
+                "actor_id": actor.id if actor else None,
+                "kind": kind,
+                "internal": internal,
+                "message": message,
+                "data": data or {},
+                "notify": pending_for(case, kind),
+            }
+        ],
+    ).one()
+    set_committed_value(event, "actor", actor)
     audit.record(
         db=db,
         at=now,

@@ -64,11 +64,12 @@ class Person:
     organisation_id: int | None
 
 
-def register(case: Case, case_event: CaseEvent) -> None:
-    """Marks one timeline event's notifications as due, in the caller's transaction."""
-    if case_event.kind not in rules.NOTIFIABLE:
-        return
-    case_event.notify = {
+def pending(case: Case, kind: str) -> dict[str, Any] | None:
+    """The ``notify`` mark of a new timeline event of ``kind``: what the fan-out needs of the
+    case as it stands now, and the request's id; None when the event notifies no one."""
+    if kind not in rules.NOTIFIABLE:
+        return None
+    return {
         "severity": case.severity,
         "state": case.state,
         "owner_id": case.owner_id,

@@ -30,9 +30,10 @@ from critdesk.notification.models import (
 from critdesk.organisation.models import Organisation
 
 
-def on_case_event(case: Case, event: CaseEvent) -> None:
-    """Called by case.service._event for every timeline event, in its transaction."""
-    outbox.register(case, event)
+def pending_for(case: Case, kind: str) -> dict[str, Any] | None:
+    """Called by case.service._event for every timeline event, in its transaction: the mark
+    that puts the event's notifications in the outbox (``outbox.pending``)."""
+    return outbox.pending(case, kind)
 
 
 def queue_email(
