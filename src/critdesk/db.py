@@ -413,19 +413,28 @@ def reads_before_writes(session: Session) -> Iterator[None]:
 
 
 def commit_then_read(session: Session) -> None:
-    """Commits the unit of work so far and goes on reading (``begin_read``), so that what the
-    request still reads (rendering its answer) does not hold SQLite's write lock."""
+    """Commits the unit of work so far and goes on reading, so that what the request still
+    reads (rendering its answer) does not hold SQLite's write lock: on SQLite the session's
+    next transaction, begun by its next statement if there is one, is a read (``begin_read``).
+    Nothing is begun meanwhile (a report whose answer reads nothing more begins nothing)."""
     session.commit()
-    begin_read(session)
+    reading = session.info.get(_READING)
+    if reading is None:  # a session not made by Database: the eager way
+        begin_read(session)
+    elif reading.dialect.name == "sqlite":
+        session.bind = reading
+
+
+# Session.info key: the engine of the session's Database whose transactions begin as reads.
+_READING = "critdesk_reading_engine"
 
 
 class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.sessions = sessionmaker(engine, expire_on_commit=False)
-        self.read_sessions = sessionmaker(
-            engine.execution_options(critdesk_read_only=True), expire_on_commit=False
-        )
+        reading = engine.execution_options(critdesk_read_only=True)
+        self.sessions = sessionmaker(engine, expire_on_commit=False, info={_READING: reading})
+        self.read_sessions = sessionmaker(reading, expire_on_commit=False)
 
     @contextmanager
     def session(self, *, read_only: bool = False) -> Iterator[Session]:

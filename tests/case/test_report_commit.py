@@ -7,7 +7,10 @@ import sqlite3
 from typing import Any
 
 import pytest
+from sqlalchemy import event, select
 
+from critdesk.case.models import Case
+from critdesk.db import commit_then_read
 from tests.case.test_api import ALICE, ENG1, report
 
 
@@ -54,3 +57,24 @@ def test_the_write_lock_is_free_while_suggestions_are_searched(
     app.state.similar.suggestions = probing
     report(client, login(ALICE))
     assert seen == {"free": True, "visible": 1}
+
+
+def test_after_the_commit_the_session_begins_nothing_until_it_reads_and_then_a_read(
+    database, backend
+) -> None:
+    begun: list[bool] = []
+
+    def listener(conn: Any) -> None:
+        begun.append(conn.get_execution_options().get("critdesk_read_only", False))
+
+    event.listen(database.engine, "begin", listener)
+    try:
+        with database.session() as db:
+            db.execute(select(Case.id).limit(1)).all()  # the unit of work: a write transaction
+            commit_then_read(db)
+            assert not db.in_transaction() and begun == [False]
+            db.execute(select(Case.id).limit(1)).all()
+            # On SQLite a deferred BEGIN, outside the writers' line; PostgreSQL locks rows.
+            assert begun == [False, backend == "sqlite"]
+    finally:
+        event.remove(database.engine, "begin", listener)
