@@ -65,3 +65,24 @@ def test_the_reported_case_is_tracked_like_a_loaded_one(database, clock, demo) -
         stored = db.get(Case, case_id)
         assert stored is not None
         assert stored.title.endswith("(retitled)") and stored.version == 2
+
+
+def test_an_event_that_notifies_no_one_is_not_marked_for_the_outbox(database, clock, demo) -> None:
+    with database.session() as db:
+        case = _report(db, clock)
+        quiet = cases.record_event(
+            db=db, case=case, actor=None, now=clock.now, kind="test_quiet", message="Just noted."
+        )
+        case_id, quiet_id = case.id, quiet.id
+        assert quiet in db and not db.is_modified(quiet) and quiet.notify is None
+    with database.session() as db:
+        marked = (
+            db.execute(
+                text("SELECT id FROM case_events WHERE case_id = :id AND notify IS NOT NULL"),
+                {"id": case_id},
+            )
+            .scalars()
+            .all()
+        )
+        assert quiet_id not in marked and len(marked) == 1  # the report's own
+        assert db.get(CaseEvent, quiet_id).message == "Just noted."  # type: ignore[union-attr]

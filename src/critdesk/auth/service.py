@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from critdesk.audit import service as audit
@@ -87,14 +87,18 @@ def issue_token(*, db: Session, user: User, name: str, now: datetime) -> str:
     return token
 
 
+# Built once, as every request runs one of them: the compiled form is found without keying anew.
+_TOKEN_USER = (
+    select(User, ApiToken.expires_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+
+
 def user_for_token(*, db: Session, token: str, now: datetime) -> User | None:
     # The token's expiry as a plain column: every request runs this, and an ApiToken object
     # in the session is one more instance to build and track for nothing.
-    row = db.execute(
-        select(User, ApiToken.expires_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
-    ).first()
+    row = db.execute(_TOKEN_USER, {"token_hash": _digest(token)}).first()
     if row is None:
         return None
     user, expires_at = row
@@ -119,14 +123,20 @@ def open_session(*, db: Session, user: User, now: datetime, lifetime: timedelta)
     return token, csrf
 
 
+_COOKIE_USER = (
+    select(User, WebSession)
+    .join(WebSession, WebSession.user_id == User.id)
+    .where(
+        WebSession.token_hash == bindparam("token_hash"),
+        WebSession.expires_at > bindparam("now", type_=WebSession.expires_at.type),
+    )
+)
+
+
 def session_for_cookie(
     *, db: Session, cookie: str, now: datetime
 ) -> tuple[User, WebSession] | None:
-    row = db.execute(
-        select(User, WebSession)
-        .join(WebSession, WebSession.user_id == User.id)
-        .where(WebSession.token_hash == _digest(cookie), WebSession.expires_at > now)
-    ).first()
+    row = db.execute(_COOKIE_USER, {"token_hash": _digest(cookie), "now": now}).first()
     if row is None or not row[0].active:
         return None
     return row[0], row[1]

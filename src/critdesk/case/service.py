@@ -12,7 +12,7 @@ import json
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
@@ -252,7 +252,24 @@ def _insert_case_statement(null_json: frozenset[str]) -> Any:
 
 
 # Built once (its compiled form is then found without keying a new statement).
-_INSERT_EVENT = insert(CaseEvent).returning(CaseEvent)
+_INSERT_EVENT = insert(cast(Table, CaseEvent.__table__))
+
+
+_T = TypeVar("_T")
+
+
+def _inserted_id(result: Any) -> int:
+    key = cast(CursorResult[Any], result).inserted_primary_key
+    assert key is not None  # an INSERT of one row
+    return int(key[0])
+
+
+def _loaded(db: Session, instance: _T) -> _T:
+    """``instance``, whose row was just inserted with every column as it holds them, made
+    persistent in ``db`` as if loaded from that row: clean, tracked from here on."""
+    make_transient_to_detached(instance)
+    db.add(instance)
+    return instance
 
 
 def _insert_case(
@@ -308,11 +325,7 @@ def _insert_case(
         _insert_case_statement(null_json),
         {name: value for name, value in row.items() if name not in null_json},
     )
-    key = cast(CursorResult[Any], inserted).inserted_primary_key
-    assert key is not None  # an INSERT of one row
-    case = Case(id=key[0], **row)
-    make_transient_to_detached(case)
-    db.add(case)
+    case = _loaded(db, Case(id=_inserted_id(inserted), **row))
     for name, value in (
         ("organisation", reporter.organisation),
         ("package", package),
@@ -351,22 +364,18 @@ def _event(
     # Notifications go to the outbox in this same transaction (imported here: no cycle).
     from critdesk.notification.service import pending_for
 
-    # INSERT … RETURNING to a persistent event, not the unit of work (see _insert_case).
-    event = db.scalars(
-        _INSERT_EVENT,
-        [
-            {
-                "case_id": case.id,
-                "at": now,
-                "actor_id": actor.id if actor else None,
-                "kind": kind,
-                "internal": internal,
-                "message": message,
-                "data": data or {},
-                "notify": pending_for(case, kind),
-            }
-        ],
-    ).one()
+    # A plain INSERT, then the event persistent as if loaded (see _insert_case).
+    row = {
+        "case_id": case.id,
+        "at": now,
+        "actor_id": actor.id if actor else None,
+        "kind": kind,
+        "internal": internal,
+        "message": message,
+        "data": data or {},
+        "notify": pending_for(case, kind),  # a JSON column whose None is SQL NULL
+    }
+    event = _loaded(db, CaseEvent(id=_inserted_id(db.execute(_INSERT_EVENT, row)), **row))
     set_committed_value(event, "actor", actor)
     audit.record(
         db=db,
