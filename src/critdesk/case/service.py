@@ -158,8 +158,12 @@ def preview(
     return result
 
 
+# Built once (Session.get builds and keys a new select each time).
+_ENVIRONMENT = select(Environment).where(Environment.id == bindparam("id"))
+
+
 def own_environment(db: Session, reporter: User, environment_id: int) -> Environment:
-    environment = db.get(Environment, environment_id)
+    environment = db.execute(_ENVIRONMENT, {"id": environment_id}).scalar_one_or_none()
     if environment is None or environment.organisation_id != reporter.organisation_id:
         # Another organisation's environment reads exactly like an unknown one.
         raise Invalid(
