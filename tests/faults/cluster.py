@@ -62,10 +62,10 @@ class PrivateCluster:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
         if done.returncode:
             raise RuntimeError(
-                f"{' '.join(args[:2])} failed:\n{done.stdout}{done.stderr}\n{self._log_tail()}"
+                f"{' '.join(args[:2])} failed:\n{done.stdout}{done.stderr}\n{self.log_tail()}"
             )
 
-    def _log_tail(self) -> str:
+    def log_tail(self) -> str:
         try:
             return self.log.read_text(errors="replace")[-2000:]
         except OSError:
