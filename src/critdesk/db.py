@@ -13,9 +13,9 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
+from sqlalchemy import JSON, CursorResult, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -386,6 +386,14 @@ def write_batch(session: Session, size: int, *, sqlite: int) -> int:
     request's write waits behind it: a job's batch is sized for about 10 ms of work, and the
     job commits it and takes the next one in a new transaction."""
     return sqlite if session.get_bind().dialect.name == "sqlite" else size
+
+
+def inserted_id(result: Any) -> int:
+    """The primary key of the one row an INSERT (``Session.execute`` of a plain ``insert``)
+    just wrote."""
+    key = cast(CursorResult[Any], result).inserted_primary_key
+    assert key is not None  # an INSERT of one row
+    return int(key[0])
 
 
 def begin_read(session: Session) -> None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from critdesk.audit.models import AuditEvent
+from critdesk.db import inserted_id
+
+# Built once: its compiled form is found in the cache without a new statement to key.
+_INSERT = insert(cast(Table, AuditEvent.__table__))
 
 
 def record(
@@ -37,11 +41,4 @@ def record(
             "data": data or {},
         },
     )
-    key = cast(CursorResult[Any], inserted).inserted_primary_key
-    assert key is not None  # an INSERT of one row
-    return int(key[0])
-
-
-_TABLE = cast(Table, AuditEvent.__table__)
-# Built once: its compiled form is found in the cache without a new statement to key.
-_INSERT = insert(_TABLE)
+    return inserted_id(inserted)

@@ -16,7 +16,6 @@ from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import (
     JSON,
-    CursorResult,
     Integer,
     Select,
     Table,
@@ -35,7 +34,7 @@ from critdesk.aup import service as aup
 from critdesk.auth.models import User
 from critdesk.case import rules
 from critdesk.case.models import REF_PREFIX, Case, CaseEvent, IdempotencyKey
-from critdesk.db import reads_before_writes
+from critdesk.db import inserted_id, reads_before_writes
 from critdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from critdesk.organisation.models import Environment, Organisation
 from critdesk.package.models import SupportPackage
@@ -262,12 +261,6 @@ _INSERT_EVENT = insert(cast(Table, CaseEvent.__table__))
 _T = TypeVar("_T")
 
 
-def _inserted_id(result: Any) -> int:
-    key = cast(CursorResult[Any], result).inserted_primary_key
-    assert key is not None  # an INSERT of one row
-    return int(key[0])
-
-
 def _loaded(db: Session, instance: _T) -> _T:
     """``instance``, whose row was just inserted with every column as it holds them, made
     persistent in ``db`` as if loaded from that row: clean, tracked from here on."""
@@ -329,7 +322,7 @@ def _insert_case(
         _insert_case_statement(null_json),
         {name: value for name, value in row.items() if name not in null_json},
     )
-    case = _loaded(db, Case(id=_inserted_id(inserted), **row))
+    case = _loaded(db, Case(id=inserted_id(inserted), **row))
     for name, value in (
         ("organisation", reporter.organisation),
         ("package", package),
@@ -379,7 +372,7 @@ def _event(
         "data": data or {},
         "notify": pending_for(case, kind),  # a JSON column whose None is SQL NULL
     }
-    event = _loaded(db, CaseEvent(id=_inserted_id(db.execute(_INSERT_EVENT, row)), **row))
+    event = _loaded(db, CaseEvent(id=inserted_id(db.execute(_INSERT_EVENT, row)), **row))
     set_committed_value(event, "actor", actor)
     audit.record(
         db=db,
