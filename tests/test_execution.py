@@ -83,3 +83,39 @@ def test_the_app_runs_its_handlers_as_configured(tmp_path, mode) -> None:
 
 def test_inline_is_the_default() -> None:
     assert Settings.model_fields["request_handlers"].default == "inline"
+
+
+def test_settling_the_heap_freezes_what_start_up_built_once_per_process(monkeypatch) -> None:
+    import gc
+
+    monkeypatch.setattr(execution, "_heap_settled", False)
+    built_at_start_up = [object() for _ in range(100)]
+    try:
+        assert execution.settle_heap() is True
+        assert gc.get_freeze_count() >= len(built_at_start_up)
+        # Later calls (a test process builds many apps) leave the collector as it is.
+        frozen = gc.get_freeze_count()
+        assert execution.settle_heap() is False
+        assert gc.get_freeze_count() == frozen
+        # Objects made afterwards are collected as before.
+        garbage: list[object] = []
+        garbage.append(garbage)
+        del garbage
+        assert gc.collect() >= 1
+    finally:
+        gc.unfreeze()
+
+
+def test_the_app_settles_the_heap_when_it_has_started(tmp_path, monkeypatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(execution, "settle_heap", lambda: calls.append("settled") or True)
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'x.sqlite3'}",
+        embedded_jobs=False,
+        search_warmup=False,
+    )
+    app = create_app(settings)
+    assert calls == []
+    with TestClient(app):
+        assert calls == ["settled"]

@@ -78,6 +78,8 @@ def create_app(
         if settings.embedded_jobs:
             runner = EmbeddedRunner(db, settings, clock, settings.sweep_interval_seconds)
             runner.start()
+        # What start-up built lives as long as the process: out of the collector's sight.
+        execution.settle_heap()
         yield
         if runner is not None:
             runner.stop()
