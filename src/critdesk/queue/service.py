@@ -51,8 +51,9 @@ def _candidates(
     db: Session, severity: str, package_ids: list[int], need: int
 ) -> list[tuple[Any, ...]]:
     query = _candidates_query(severity, tuple(package_ids))
-    # Through the connection: plain rows, none of the ORM's result machinery.
-    return [tuple(row) for row in db.connection().execute(query, {"need": need})]
+    # Through the connection: plain rows, none of the ORM's result machinery, fetched at once
+    # (iterating a result fetches row by row).
+    return list(db.connection().execute(query, {"need": need}).all())
 
 
 @lru_cache(maxsize=256)
@@ -86,8 +87,27 @@ def _candidates_query(severity: str, package_ids: tuple[int, ...]) -> CompoundSe
 
 # The score is a pure function of its facts, and most candidates share theirs (every case past
 # due, or being worked, in one severity and package has the same facts), so each distinct score
-# and its explanation text is built once.
-_score_of = lru_cache(maxsize=4096)(score)
+# and its explanation text is built once, keyed by the facts as a plain tuple (cheaper to hash
+# and compare than the dataclass).
+@lru_cache(maxsize=4096)
+def _score_of(
+    severity: str,
+    waiting: bool,
+    used_share: float,
+    package_name: str,
+    package_weight: float,
+    target_seconds: int,
+) -> Score:
+    return score(
+        QueueFacts(
+            severity=severity,
+            waiting=waiting,
+            used_share=used_share,
+            package_name=package_name,
+            package_weight=package_weight,
+            target_seconds=target_seconds,
+        )
+    )
 
 
 def _score(row: tuple[Any, ...], package: SupportPackage, now: datetime) -> Score:
@@ -105,16 +125,7 @@ def _score(row: tuple[Any, ...], package: SupportPackage, now: datetime) -> Scor
             ),
             0.999,
         )
-    return _score_of(
-        QueueFacts(
-            severity=severity,
-            waiting=waiting,
-            used_share=used,
-            package_name=package.name,
-            package_weight=weight,
-            target_seconds=target,
-        )
-    )
+    return _score_of(severity, waiting, used, package.name, weight, target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +213,7 @@ def _page(db: Session, ids: list[int], packages: dict[int, SupportPackage]) -> d
     names = {package_id: Named(p.name) for package_id, p in packages.items()}
     width = len(_FROM_CASE)
     loaded = {}
-    for row in db.connection().execute(_page_query(), {"ids": ids}):
+    for row in db.connection().execute(_page_query(), {"ids": ids}).all():
         package_id, organisation, env_id, env_name, env_type, production, email, name = row[width:]
         loaded[row[0]] = QueueCase(
             **dict(zip(_FROM_CASE, row[:width], strict=True)),
