@@ -119,6 +119,10 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         secret_key="test-secret",
         embedded_jobs=False,
         search_warmup=False,
+        # An embedded runner's hold depends on how busy the host is (a test run keeps it
+        # busy): off here, and tested on its own (tests/jobs/test_pressure.py and the "busy"
+        # tests of tests/notification/test_service.py).
+        outbox_routine_hold_seconds=0,
     )
 
 

@@ -307,8 +307,8 @@ def test_the_drain_fans_out_a_backlog_a_short_unit_of_work_at_a_time(
     units: list[int] = []
     real = outbox.fan_out
 
-    def counting(db, *, limit=None):  # type: ignore[no-untyped-def]
-        units.append(real(db, limit=limit))
+    def counting(db, *, limit=None, routine_by=None):  # type: ignore[no-untyped-def]
+        units.append(real(db, limit=limit, routine_by=routine_by))
         return units[-1]
 
     monkeypatch.setattr(outbox, "fan_out", counting)
@@ -316,3 +316,91 @@ def test_the_drain_fans_out_a_backlog_a_short_unit_of_work_at_a_time(
     assert units == [2, 2, 1]
     for ref in refs:
         assert rows(database, ref, "reported")
+
+
+def _pending_emails(database) -> set[str]:  # type: ignore[no-untyped-def]
+    with database.session() as db:
+        return set(
+            db.scalars(
+                select(Notification.key).where(
+                    Notification.channel == "email", Notification.state == "pending"
+                )
+            )
+        )
+
+
+def test_while_the_host_is_busy_routine_email_waits_but_sla_email_does_not(
+    database, clock, demo, runtime
+) -> None:
+    """The embedded runner's hold (jobs/pressure.py): routine rows wait for a quieter moment,
+    at most ``outbox_routine_hold_seconds``; SLA warnings and breaches go out at once."""
+    from datetime import timedelta
+
+    from critdesk.notification.jobs import deliver_until_idle
+
+    settings = runtime.settings.model_copy(update={"outbox_routine_hold_seconds": 30.0})
+
+    def drain(busy: bool) -> None:
+        deliver_until_idle(
+            database=database,
+            settings=settings,
+            transports=runtime.transports,
+            clock=clock,
+            hold_routine=lambda: busy,
+        )
+
+    drain(False)  # the demo's own backlog
+    with database.session() as db:
+        for key, seconds_ago in (("fresh", 5), ("older", 31)):
+            notifications.queue_email(
+                db=db,
+                to=f"{key}@example.org",
+                subject=key,
+                text=key,
+                key=key,
+                now=clock.now - timedelta(seconds=seconds_ago),
+            )
+        db.add(
+            Notification(
+                key="breach",
+                channel="email",
+                kind="sla_breach",
+                recipient="lead@vendor.example",
+                state="pending",
+                attempts=0,
+                next_attempt_at=clock.now,
+                created_at=clock.now,
+            )
+        )
+    drain(True)
+    assert _pending_emails(database) == {"fresh"}
+    sent = {m["To"] for m in runtime.transports.mailer.sent}
+    assert {"lead@vendor.example", "older@example.org"} <= sent
+    clock.advance(seconds=26)  # due 31 s now: held long enough
+    drain(True)
+    assert _pending_emails(database) == set()
+
+
+def test_while_the_host_is_busy_only_sla_events_and_old_ones_are_fanned_out(
+    client, login, database, clock
+) -> None:
+    from datetime import timedelta
+
+    from critdesk.notification import outbox
+
+    fan_out_pending(database)  # the demo's own events
+    ref = report(client, login(BOB))["ref"]
+    routine_by = clock.now - timedelta(seconds=30)
+    with database.session() as db:
+        assert outbox.has_pending(db, routine_by=routine_by) is False
+        assert outbox.has_pending(db) is True
+    assert fan_out_pending(database, routine_by=routine_by) == 0
+    assert rows(database, ref, "reported") != []  # (rows drains without a hold)
+    breach = report(client, login(BOB))["ref"]
+    with database.session() as db:
+        db.execute(
+            update(CaseEvent)
+            .where(CaseEvent.case_id == int(breach[4:]), CaseEvent.kind == "reported")
+            .values(kind="sla_breach")
+        )
+    assert fan_out_pending(database, routine_by=routine_by) == 1

@@ -30,6 +30,7 @@ from critdesk.case.service import close_unconfirmed
 from critdesk.cloudaccess.service import record_expiries
 from critdesk.config import Settings
 from critdesk.db import Database
+from critdesk.jobs.pressure import HostLoad
 from critdesk.logs import jobs as log_jobs
 from critdesk.notification.jobs import Delivered, Transports, deliver_until_idle
 from critdesk.observability.context import in_job
@@ -172,8 +173,10 @@ def deliver(
     transports: Transports,
     clock: Clock,
     budget_seconds: float = 60.0,
+    hold_routine: Callable[[], bool] | None = None,
 ) -> Delivered:
-    """Drains the outbox: every due row, batch after batch, within the time budget."""
+    """Drains the outbox: every due row, batch after batch, within the time budget (routine
+    e-mail held while ``hold_routine()`` says so, see notification.jobs.deliver_due)."""
     try:
         return deliver_until_idle(
             database=database,
@@ -181,6 +184,7 @@ def deliver(
             transports=transports,
             clock=clock,
             budget_seconds=budget_seconds,
+            hold_routine=hold_routine,
         )
     except Exception:
         log.exception("outbox delivery failed; retrying on the next pass")
@@ -192,12 +196,31 @@ class _Schedule:
     every: float
     run: Callable[[], object]
     last: float = field(default=-1e18)
+    # Work that may wait while the host is busy (``hold()``), for at most ``held_at_most``
+    # seconds past its time: the pass is tried again on each tick meanwhile.
+    hold: Callable[[], bool] | None = None
+    held_at_most: float = 0.0
+    held_since: float | None = None
+
+    def due(self, now: float) -> bool:
+        if now - self.last < self.every:
+            return False
+        if self.hold is None:
+            return True
+        if self.held_since is None:
+            self.held_since = now
+        if now - self.held_since < self.held_at_most and self.hold():
+            return False
+        self.held_since = None
+        return True
 
 
 class EmbeddedRunner:
     """Runs the jobs in a daemon thread of the server process: the SLA sweeps every
     ``sla_sweep_seconds``, the other sweeps every ``interval`` seconds, and the outbox drain
     every ``outbox_poll_seconds`` and right after each SLA sweep (so a breach goes out at once).
+    While other processes keep the host's processors busy (the API workers under a burst),
+    routine e-mail and the other sweeps wait, at most ``outbox_routine_hold_seconds``.
     """
 
     def __init__(
@@ -212,15 +235,27 @@ class EmbeddedRunner:
     ) -> None:
         self.database, self.settings, self.clock = database, settings, clock
         self.transports = transports_from(settings, mailer=mailer, webhooks=webhooks)
+        # It shares the host with the API workers: routine e-mail and the sweeps other than
+        # the SLA's wait while they keep the processors busy (jobs/pressure.py), for at most
+        # outbox_routine_hold_seconds.
+        self.host = HostLoad(settings.host_busy_threshold)
+        held_at_most = settings.outbox_routine_hold_seconds
+        hold = self.host.busy if held_at_most > 0 else None
+        self._hold = hold
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="critdesk-jobs", daemon=True)
         budget = self.delivery_budget = max(settings.outbox_poll_seconds, 5.0)
         self._schedules = [
             _Schedule(settings.sla_sweep_seconds, self._sla_then_deliver),
-            _Schedule(interval, lambda: run_sweeps(database, settings, clock())),
+            _Schedule(
+                interval,
+                lambda: run_sweeps(database, settings, clock()),
+                hold=hold,
+                held_at_most=held_at_most,
+            ),
             _Schedule(
                 settings.outbox_poll_seconds,
-                lambda: deliver(database, settings, self.transports, clock, budget),
+                lambda: deliver(database, settings, self.transports, clock, budget, hold),
             ),
         ]
         if settings.tracker_sync_minutes > 0:
@@ -236,7 +271,14 @@ class EmbeddedRunner:
         run_sla_sweeps(self.database, self.settings, self.clock())
         # Bounded like the regular drain: with a backlog the next sweep must not wait for it
         # (the breaches just found go out first, SLA e-mails being claimed before the rest).
-        deliver(self.database, self.settings, self.transports, self.clock, self.delivery_budget)
+        deliver(
+            self.database,
+            self.settings,
+            self.transports,
+            self.clock,
+            self.delivery_budget,
+            self._hold,
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -252,7 +294,7 @@ class EmbeddedRunner:
             for schedule in self._schedules:
                 if self._stop.is_set():
                     return
-                if time.monotonic() - schedule.last >= schedule.every:
+                if schedule.due(time.monotonic()):
                     schedule.last = time.monotonic()
                     try:
                         schedule.run()

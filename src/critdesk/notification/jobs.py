@@ -101,17 +101,20 @@ def due_count(db: Session, now: datetime) -> int:
     )
 
 
-def fan_out_pending(database: Database, *, batches: int = 20) -> int:
-    """Writes the outbox rows of events marked by ``outbox.register`` (a batch a transaction,
-    at most ``batches`` of them); returns how many events it fanned out."""
+def fan_out_pending(
+    database: Database, *, batches: int = 20, routine_by: datetime | None = None
+) -> int:
+    """Writes the outbox rows of events marked by ``outbox.pending`` (a batch a transaction,
+    at most ``batches`` of them; routine events only if they happened by ``routine_by``, when
+    given); returns how many events it fanned out."""
     done = 0
     for _ in range(batches):
         with database.session(read_only=True) as db:
-            if not outbox.has_pending(db):
+            if not outbox.has_pending(db, routine_by=routine_by):
                 break
         with database.session() as db:
             batch = outbox.fan_out_batch(db)
-            count = outbox.fan_out(db, limit=batch)
+            count = outbox.fan_out(db, limit=batch, routine_by=routine_by)
         done += count
         if count < batch:
             break
@@ -127,17 +130,30 @@ def deliver_due(
     limit: int | None = None,
     worker: str | None = None,
     jitter: Callable[[], float] = random.random,
+    hold_routine: Callable[[], bool] | None = None,
 ) -> Delivered:
     """Fans out the events waiting for it, then claims one batch of due rows and delivers it;
-    returns what happened."""
+    returns what happened.
+
+    While ``hold_routine()`` says so (the embedded runner's host is contended), routine rows
+    are claimed only once due for ``outbox_routine_hold_seconds``: SLA warnings and breaches
+    go out at once, the rest waits for a quieter moment, but not longer than that."""
     worker = worker or runner_name()
-    fan_out_pending(database)
+    hold = settings.outbox_routine_hold_seconds
+    holding = hold > 0 and hold_routine is not None and hold_routine()
+    if holding:
+        fan_out_pending(database, routine_by=clock() - timedelta(seconds=hold))
+    else:
+        fan_out_pending(database)
     now = clock()
     with database.session(read_only=True) as db:
         if not due_count(db, now):
             return Delivered()  # nothing due: no write lock taken to claim nothing
+    routine_due_by = now - timedelta(seconds=hold) if holding else now
     with database.session() as db:
-        claimed = _claim(db, now, worker, limit or settings.outbox_batch_size, settings)
+        claimed = _claim(
+            db, now, worker, limit or settings.outbox_batch_size, settings, routine_due_by
+        )
     result = Delivered(claimed=len(claimed))
     if not claimed:
         return result
@@ -199,13 +215,19 @@ def deliver_until_idle(
     clock: Clock,
     budget_seconds: float = 60.0,
     worker: str | None = None,
+    hold_routine: Callable[[], bool] | None = None,
 ) -> Delivered:
     """Batches until nothing is due (or the time budget is spent: other jobs get a turn)."""
     total = Delivered()
     started = time.monotonic()
     while time.monotonic() - started < budget_seconds:
         batch = deliver_due(
-            database=database, settings=settings, transports=transports, clock=clock, worker=worker
+            database=database,
+            settings=settings,
+            transports=transports,
+            clock=clock,
+            worker=worker,
+            hold_routine=hold_routine,
         )
         total.add(batch)
         if batch.claimed == 0:
@@ -214,21 +236,36 @@ def deliver_until_idle(
 
 
 def _claim(
-    db: Session, now: datetime, worker: str, limit: int, settings: Settings
+    db: Session,
+    now: datetime,
+    worker: str,
+    limit: int,
+    settings: Settings,
+    routine_due_by: datetime | None = None,
 ) -> list[tuple[int, int]]:
     """Claims up to ``limit`` due rows: SLA warnings and breaches first, whatever waits before
     them (a burst of cases leaves a backlog of routine e-mails that a breach must not queue
-    behind), then the others, oldest first."""
+    behind), then the others due by ``routine_due_by`` (default: now), oldest first."""
     claimed = _claim_due(db, now, worker, limit, settings, urgent=True)
     if len(claimed) < limit:
-        claimed += _claim_due(db, now, worker, limit - len(claimed), settings, urgent=False)
+        claimed += _claim_due(
+            db, now, worker, limit - len(claimed), settings, urgent=False, due_by=routine_due_by
+        )
     return sorted(claimed)
 
 
 def _claim_due(
-    db: Session, now: datetime, worker: str, limit: int, settings: Settings, *, urgent: bool
+    db: Session,
+    now: datetime,
+    worker: str,
+    limit: int,
+    settings: Settings,
+    *,
+    urgent: bool,
+    due_by: datetime | None = None,
 ) -> list[tuple[int, int]]:
-    conditions = [Notification.state.in_(CLAIMABLE), Notification.next_attempt_at <= now]
+    due_by = now if due_by is None else min(due_by, now)
+    conditions = [Notification.state.in_(CLAIMABLE), Notification.next_attempt_at <= due_by]
     if urgent:
         conditions.append(Notification.kind.in_(rules.URGENT_KINDS))
     due = (

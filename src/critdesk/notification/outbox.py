@@ -1,8 +1,9 @@
 """The outbox: a change's notifications, committed with it, fanned out after it.
 
-``case/service._event`` hands every timeline event to ``register``, which marks a notifiable
-one with ``notify`` (the case as it stood: severity, state, owner, and the request's id) in
-the caller's transaction: nothing more is written while a customer waits for their report.
+``case/service._event`` writes every timeline event with the mark ``pending`` makes of it: a
+notifiable one carries ``notify`` (the case as it stood: severity, state, owner, and the
+request's id), in the caller's transaction: nothing more is written while a customer waits
+for their report.
 The outbox drain (``fan_out``, before each delivery batch) picks up the marked events
 oldest first, works out every recipient of the whole batch with a handful of queries, writes
 their rows (``INSERT … ON CONFLICT (key) DO NOTHING``: a second pass is a no-op) and clears
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -77,9 +78,19 @@ def pending(case: Case, kind: str) -> dict[str, Any] | None:
     }
 
 
-def has_pending(db: Session) -> bool:
+def _waiting(routine_by: datetime | None) -> list[ColumnElement[bool]]:
+    """Events marked for the fan-out; with ``routine_by``, routine ones only if they happened
+    by then (SLA warnings and breaches whenever)."""
+    conditions: list[ColumnElement[bool]] = [CaseEvent.notify.is_not(None)]
+    if routine_by is not None:
+        conditions.append(or_(CaseEvent.kind.in_(rules.URGENT_KINDS), CaseEvent.at <= routine_by))
+    return conditions
+
+
+def has_pending(db: Session, *, routine_by: datetime | None = None) -> bool:
     """Whether any event waits to be fanned out (a cheap read before taking a write lock)."""
-    return db.scalar(select(CaseEvent.id).where(CaseEvent.notify.is_not(None)).limit(1)) is not None
+    query = select(CaseEvent.id).where(*_waiting(routine_by)).limit(1)
+    return db.scalar(query) is not None
 
 
 def fan_out_batch(db: Session) -> int:
@@ -87,15 +98,15 @@ def fan_out_batch(db: Session) -> int:
     return write_batch(db, FAN_OUT_BATCH, sqlite=SQLITE_FAN_OUT_BATCH)
 
 
-def fan_out(db: Session, *, limit: int | None = None) -> int:
+def fan_out(db: Session, *, limit: int | None = None, routine_by: datetime | None = None) -> int:
     """Writes the outbox rows of up to ``limit`` (``fan_out_batch``) marked events, oldest
-    first; returns how many events it fanned out. On PostgreSQL concurrent drains skip each
-    other's events."""
+    first (routine ones only if they happened by ``routine_by``, when given); returns how many
+    events it fanned out. On PostgreSQL concurrent drains skip each other's events."""
     limit = limit or fan_out_batch(db)
     query = (
         select(CaseEvent, Case.title, Case.organisation_id, Case.reporter_id)
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(CaseEvent.notify.is_not(None))
+        .where(*_waiting(routine_by))
         .order_by(CaseEvent.id)
         .limit(limit)
     )
