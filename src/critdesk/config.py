@@ -94,10 +94,10 @@ class Settings(BaseSettings):
     notification_max_attempts: int = Field(default=8, ge=1)
     notification_retry_base_seconds: float = Field(default=30.0, gt=0)
     notification_retry_max_seconds: float = Field(default=3600.0, gt=0)
-    # The embedded runner holds routine e-mail (not SLA warnings and breaches) while other
-    # processes keep at least host_busy_threshold of this host's processor time busy
-    # (jobs/pressure.py), for at most this long: under a burst the requests get the
-    # processors first. 0 sends at once whatever the load.
+    # The embedded runner holds routine notifications (e-mail, in-app, webhooks; not SLA
+    # warnings and breaches) and the non-SLA sweeps while other processes keep at least
+    # host_busy_threshold of this host's processor time busy (jobs/pressure.py), for at most
+    # this long: under a burst the requests get the processors first. 0: never held.
     outbox_routine_hold_seconds: float = Field(default=30.0, ge=0)
     host_busy_threshold: float = Field(default=0.75, gt=0, le=1)
     # `critdesk worker`: jobs run at once per worker process (threads).
