@@ -1,13 +1,14 @@
 """Whether the processors of this host are taken by others: the embedded job runner's signal to
-let routine e-mail wait while the requests need the processors.
+let routine notifications and sweeps wait while the requests need the processors.
 
 ``critdesk serve --workers N`` runs its job runner as a process beside the API workers. Its
 lower CPU priority alone (``nice``) does not keep it out of their way under a burst: on two
 cores it still took about a third of a core sending the burst's e-mails as they came, and
 creation at 16 clients ran at 363 req/s with p99 113 ms against 582 req/s and 60 ms without
 it (bench/RESULTS.md, session 7). While the host's processors are busy with other processes'
-work, routine e-mail therefore waits, for at most ``outbox_routine_hold_seconds``; SLA
-warnings and breaches never do (notification.jobs.deliver_due).
+work, routine notifications (e-mail, in-app, webhooks) and the non-SLA sweeps therefore wait,
+for at most ``outbox_routine_hold_seconds``; SLA warnings and breaches never do
+(notification.jobs.deliver_due, jobs.periodic.EmbeddedRunner).
 
 The measure is the share of the host's processor time, over the last interval, that other
 processes used of what this one left them (Linux ``/proc/stat``, less this process's own CPU
@@ -133,9 +134,10 @@ class HostLoad:
             self._was = busy
             if busy:
                 log.info(
-                    "the processors are %.0f%% busy with other work: routine e-mail waits",
+                    "the processors are %.0f%% busy with other work: routine notifications "
+                    "and sweeps wait",
                     100 * (share or 0.0),
                 )
             else:
-                log.info("the processors are free again: routine e-mail goes out")
+                log.info("the processors are free again: routine notifications go out")
         return busy
