@@ -14,7 +14,9 @@ The measure is the share of the host's processor time, over the last interval, t
 processes used of what this one left them (Linux ``/proc/stat``, less this process's own CPU
 time on both sides): the 16-client burst on two cores keeps it at 0.85-1, an idle host near
 0. Leaving the runner's own time out of both keeps its sending from lowering the measure (the
-workers it slows would seem to need less) and from holding itself up. Where ``/proc/stat``
+workers it slows would seem to need less) and from holding itself up. In a single-process
+``critdesk serve`` the runner is a thread of the API's own process, whose requests then count
+as the runner's: there the hold answers to other processes' load only. Where ``/proc/stat``
 cannot be read (another OS) the host is never considered busy and the runner behaves as
 before.
 """
