@@ -60,6 +60,15 @@ class FakeHost:
         )
 
 
+@pytest.fixture
+def measured(tmp_path: Path) -> tuple[FakeHost, HostLoad]:
+    """A host and its load with a first reading taken (and the fresh interval it slept)."""
+    host = FakeHost(tmp_path)
+    load = host.load()
+    load.others_share()
+    return host, load
+
+
 def test_a_busy_host_is_told_from_an_idle_one(tmp_path: Path) -> None:
     host = FakeHost(tmp_path)
     load = host.load()
@@ -72,10 +81,10 @@ def test_a_busy_host_is_told_from_an_idle_one(tmp_path: Path) -> None:
     assert load.busy() is False
 
 
-def test_the_runners_own_work_neither_hides_the_others_nor_holds_itself(tmp_path: Path) -> None:
-    host = FakeHost(tmp_path)
-    load = host.load()
-    load.others_share()
+def test_the_runners_own_work_neither_hides_the_others_nor_holds_itself(
+    measured: tuple[FakeHost, HostLoad],
+) -> None:
+    host, load = measured
     # The runner sends on one of two processors; the workers have only the other, and use it
     # all: of what the runner left them, they used everything.
     host.run(1.0, others=1.0, own=1.0)
@@ -85,10 +94,8 @@ def test_the_runners_own_work_neither_hides_the_others_nor_holds_itself(tmp_path
     assert load.busy() is False
 
 
-def test_asked_again_too_soon_the_last_share_stands(tmp_path: Path) -> None:
-    host = FakeHost(tmp_path)
-    load = host.load()
-    load.others_share()
+def test_asked_again_too_soon_the_last_share_stands(measured: tuple[FakeHost, HostLoad]) -> None:
+    host, load = measured
     host.run(1.0, others=1.8, own=0.0)
     assert load.others_share() == pytest.approx(0.9)
     host.run(0.05, others=0.0, own=0.0)

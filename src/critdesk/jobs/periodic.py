@@ -240,8 +240,7 @@ class EmbeddedRunner:
         # outbox_routine_hold_seconds.
         self.host = HostLoad(settings.host_busy_threshold)
         held_at_most = settings.outbox_routine_hold_seconds
-        hold = self.host.busy if held_at_most > 0 else None
-        self._hold = hold
+        hold = self._hold = self.host.busy if held_at_most > 0 else None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="critdesk-jobs", daemon=True)
         budget = self.delivery_budget = max(settings.outbox_poll_seconds, 5.0)

@@ -140,20 +140,19 @@ def deliver_due(
     go out at once, the rest waits for a quieter moment, but not longer than that."""
     worker = worker or runner_name()
     hold = settings.outbox_routine_hold_seconds
-    holding = hold > 0 and hold_routine is not None and hold_routine()
-    if holding:
-        fan_out_pending(database, routine_by=clock() - timedelta(seconds=hold))
-    else:
-        fan_out_pending(database)
+    # While held, routine events and rows count only once this old (None: no hold).
+    routine_by = (
+        clock() - timedelta(seconds=hold)
+        if hold > 0 and hold_routine is not None and hold_routine()
+        else None
+    )
+    fan_out_pending(database, routine_by=routine_by)
     now = clock()
     with database.session(read_only=True) as db:
         if not due_count(db, now):
             return Delivered()  # nothing due: no write lock taken to claim nothing
-    routine_due_by = now - timedelta(seconds=hold) if holding else now
     with database.session() as db:
-        claimed = _claim(
-            db, now, worker, limit or settings.outbox_batch_size, settings, routine_due_by
-        )
+        claimed = _claim(db, now, worker, limit or settings.outbox_batch_size, settings, routine_by)
     result = Delivered(claimed=len(claimed))
     if not claimed:
         return result
@@ -241,15 +240,15 @@ def _claim(
     worker: str,
     limit: int,
     settings: Settings,
-    routine_due_by: datetime | None = None,
+    routine_by: datetime | None = None,
 ) -> list[tuple[int, int]]:
     """Claims up to ``limit`` due rows: SLA warnings and breaches first, whatever waits before
     them (a burst of cases leaves a backlog of routine e-mails that a breach must not queue
-    behind), then the others due by ``routine_due_by`` (default: now), oldest first."""
+    behind), then the others due by ``routine_by`` (default: now), oldest first."""
     claimed = _claim_due(db, now, worker, limit, settings, urgent=True)
     if len(claimed) < limit:
         claimed += _claim_due(
-            db, now, worker, limit - len(claimed), settings, urgent=False, due_by=routine_due_by
+            db, now, worker, limit - len(claimed), settings, urgent=False, due_by=routine_by
         )
     return sorted(claimed)
 
@@ -264,8 +263,10 @@ def _claim_due(
     urgent: bool,
     due_by: datetime | None = None,
 ) -> list[tuple[int, int]]:
-    due_by = now if due_by is None else min(due_by, now)
-    conditions = [Notification.state.in_(CLAIMABLE), Notification.next_attempt_at <= due_by]
+    conditions = [
+        Notification.state.in_(CLAIMABLE),
+        Notification.next_attempt_at <= (now if due_by is None else due_by),
+    ]
     if urgent:
         conditions.append(Notification.kind.in_(rules.URGENT_KINDS))
     due = (
