@@ -103,3 +103,63 @@ def test_the_answer_is_exactly_what_its_documented_model_says(client, login, clo
     assert any(i["ref"] == ref and i["sla"]["met_at"] for i in body["items"])
     assert any(i["owner"] is None and i["sla"]["met_at"] is None for i in body["items"])
     assert body == QueuePage.model_validate(body).model_dump(mode="json")
+
+
+def _mixed_queue(client, login, clock) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Cases of every package, group and urgency: Contoso's S1s (Business) past due, Northwind's
+    (Enterprise, the heaviest package) fresh, one of them being worked, Fabrikam's S2."""
+    eng = login(ENG1)
+    carol, alice, dan = login(CAROL), login(ALICE), login(DAN)
+    contoso = [report(client, carol, env="ch-prod")["ref"] for _ in range(2)]
+    clock.advance(hours=5)  # Contoso's 4 business hours are used up
+    northwind = []
+    for _ in range(3):
+        northwind.append(report(client, alice)["ref"])
+        clock.advance(minutes=4)
+    act(client, eng, northwind[0], "start_investigation")
+    report(client, dan, env="fr-prod", breadth="end_users")
+    return {"contoso": contoso[0], "worked": northwind[0], "fresh": northwind[-1]}
+
+
+def test_every_page_size_gives_the_head_of_the_whole_queue(client, login, clock) -> None:
+    """A short page leaves unread the slices whose best case cannot reach it: whatever the
+    page size, the page is the head of the whole queue, best score first."""
+    _mixed_queue(client, login, clock)
+    eng = login(ENG1)
+    body = client.get("/api/v1/queue", headers=eng, params={"limit": 200}).json()
+    whole = [item["ref"] for item in body["items"]]
+    scores = [item["score"] for item in body["items"]]
+    assert scores == sorted(scores, reverse=True)
+    for size in range(1, len(whole) + 1):
+        assert refs(client, eng, limit=size) == whole[:size]
+    paged: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/api/v1/queue", headers=eng, params=params).json()
+        paged += [item["ref"] for item in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert paged == whole
+
+
+def test_a_slice_that_cannot_reach_the_page_is_not_read(client, login, clock, database) -> None:
+    from tests.queue.test_pages import counting_queries
+
+    mixed = _mixed_queue(client, login, clock)
+    eng = login(ENG1)
+
+    def candidate_reads(limit: int) -> tuple[list[str], int]:
+        with counting_queries(database) as statements:
+            order = refs(client, eng, limit=limit)
+        return order, sum("cases.queue_group =" in s for s in statements)
+
+    # The demo's Northwind outage, long past due, leads: Contoso's overdue S1s (a lighter
+    # package) cannot beat it, so one read (Northwind's waiting cases and each other slice's
+    # best) is all a one-case page takes.
+    top, reads = candidate_reads(1)
+    assert top == ["PCH-000001"] and reads == 1
+    # Two cases: Northwind's second best (a fresh S1) is beaten by Contoso's overdue ones, whose
+    # slice is then read.
+    top, reads = candidate_reads(2)
+    assert top == ["PCH-000001", mixed["contoso"]] and reads == 2

@@ -3,12 +3,15 @@
 The score is tiered (see queue.rules): severity dominates, and inside one severity and one
 package, cases still waiting for an engineer rank exactly by how soon they fall due, and cases
 already being worked rank by age. So the top N of the whole queue lies within the top N of each
-(severity, package, group) slice, which the indexes on ``cases`` serve directly; only those few
-candidates are scored in Python, and only the page's cases are loaded in full.
+(severity, package, group) slice, which the indexes on ``cases`` serve directly. And as each
+slice is read best first, its first case bounds the score of the rest: a slice whose first case
+cannot reach the page is not read at all. Only those few candidates are scored in Python, and
+only the page's cases are loaded in full.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
@@ -47,41 +50,41 @@ _CANDIDATE_COLUMNS = (
 )
 
 
+# A slice of one severity's queue: (package id, group), read in its own order.
+Slice = tuple[int, str]
+GROUPS = ("waiting", "active")
+
+
 def _candidates(
-    db: Session, severity: str, package_ids: list[int], need: int
+    db: Session, severity: str, full: tuple[Slice, ...], heads: tuple[Slice, ...], need: int
 ) -> list[tuple[Any, ...]]:
-    query = _candidates_query(severity, tuple(package_ids))
+    """The first ``need`` cases of each slice in ``full`` and the first case of each slice in
+    ``heads``, as plain rows (``_CANDIDATE_COLUMNS``)."""
+    query = _candidates_query(severity, full, heads)
     # Through the connection: plain rows, none of the ORM's result machinery, fetched at once
     # (iterating a result fetches row by row).
     return list(db.connection().execute(query, {"need": need}).all())
 
 
 @lru_cache(maxsize=256)
-def _candidates_query(severity: str, package_ids: tuple[int, ...]) -> CompoundSelect[Any]:
-    # Built once per severity and set of packages (building the statement took longer than
+def _candidates_query(
+    severity: str, full: tuple[Slice, ...], heads: tuple[Slice, ...]
+) -> CompoundSelect[Any]:
+    # Built once per severity and set of slices (building the statement took longer than
     # running it). How many each slice gives is written into the SQL when it runs, not bound:
     # PostgreSQL plans a bound LIMIT afresh on every execution (its generic plan assumes a
     # tenth of the table), and planning eight slices cost more than reading them.
     need = bindparam("need", type_=Integer, literal_execute=True)
     parts = []
-    for package_id in package_ids:
+    for (package_id, group), limit in [(s, need) for s in full] + [(s, 1) for s in heads]:
         base = select(*_CANDIDATE_COLUMNS).where(
-            Case.severity == severity, Case.package_id == package_id
+            Case.severity == severity, Case.package_id == package_id, Case.queue_group == group
         )
-        parts.append(
-            base.where(Case.queue_group == "waiting")
-            .order_by(Case.sla_due_at, Case.id)
-            .limit(need)
-            .subquery()
-            .select()
-        )
-        parts.append(
-            base.where(Case.queue_group == "active")
-            .order_by(Case.reported_at, Case.id)
-            .limit(need)
-            .subquery()
-            .select()
-        )
+        if group == "waiting":
+            base = base.order_by(Case.sla_due_at, Case.id)
+        else:
+            base = base.order_by(Case.reported_at, Case.id)
+        parts.append(base.limit(limit).subquery().select())
     return union_all(*parts)
 
 
@@ -230,14 +233,65 @@ def queue(*, db: Session, viewer: User, now: datetime, limit: int, offset: int) 
         raise Forbidden("engineers_only", "the queue is for engineers and leads")
     packages = {p.id: p for p in db.scalars(select(SupportPackage))}
     need = offset + limit
-    ranked: list[tuple[float, datetime, int, Score]] = []
+    ranked: list[Ranked] = []
     for severity in SEVERITIES:
-        rows = _candidates(db, severity, sorted(packages), need)
-        scored = [(_score(row, packages[row[1]], now), row) for row in rows]
-        scored.sort(key=lambda item: (-item[0].value, item[1][4], item[1][0]))
-        ranked.extend((s.value, row[4], row[0], s) for s, row in scored)
+        ranked.extend(_severity_top(db, severity, packages, need, now))
         if len(ranked) >= need:
             break
     page = ranked[offset:need]
     loaded = _page(db, [p[2] for p in page], packages) if page else {}
     return [QueueEntry(loaded[case_id], s) for _v, _at, case_id, s in page if case_id in loaded]
+
+
+# A scored candidate: (score value, reported at, case id, score); best first when sorted by
+# (-value, reported at, id).
+Ranked = tuple[float, datetime, int, Score]
+
+
+def _severity_top(
+    db: Session,
+    severity: str,
+    packages: dict[int, SupportPackage],
+    need: int,
+    now: datetime,
+) -> list[Ranked]:
+    """One severity's best ``need`` cases, best first, reading as few candidates as it can.
+
+    Each slice is read best first, so its first case bounds the score of all its others: a
+    slice whose first case scores below the ``need``-th best already read cannot reach the
+    page, and is not read. The first read takes in full the slice most likely to lead (the
+    heaviest package's waiting cases) and only the first case of every other slice; the
+    second, if any, reads in full the slices that may still reach the page. Two reads at most.
+    """
+    likely = (max(packages, key=lambda p: (packages[p].queue_weight, -p)), "waiting")
+    others = tuple((p, g) for p in sorted(packages) for g in GROUPS if (p, g) != likely)
+    first = _candidates(db, severity, (likely,), others, need)
+    taken: list[Ranked] = []
+    best: dict[Slice, float] = {}
+    for row in first:
+        ranked = _ranked(row, packages[row[1]], now)
+        key = (row[1], row[2])
+        if key == likely:
+            taken.append(ranked)
+        else:
+            best[key] = ranked[0]
+    floor = _nth_value(taken, need)
+    more = tuple(key for key in others if key in best and (floor is None or best[key] >= floor))
+    if more:
+        taken.extend(
+            _ranked(row, packages[row[1]], now) for row in _candidates(db, severity, more, (), need)
+        )
+    taken.sort(key=lambda r: (-r[0], r[1], r[2]))
+    return taken[:need]
+
+
+def _ranked(row: tuple[Any, ...], package: SupportPackage, now: datetime) -> Ranked:
+    s = _score(row, package, now)
+    return (s.value, row[4], row[0], s)
+
+
+def _nth_value(taken: list[Ranked], n: int) -> float | None:
+    """The ``n``-th best score value in ``taken``; None while it holds fewer than ``n``."""
+    if len(taken) < n:
+        return None
+    return heapq.nlargest(n, (r[0] for r in taken))[-1]
