@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 
-from critdesk.db import UTCDateTime, make_engine
+from critdesk.db import UTCDateTime, _aware_utc, make_engine
+
+PG_URL = os.environ.get("CRITDESK_TEST_DATABASE_URL")
 
 metadata = MetaData()
 stamps = Table(
@@ -80,3 +84,66 @@ def test_null_stays_null(engine) -> None:
 def test_a_naive_datetime_is_refused(engine) -> None:
     with pytest.raises(Exception, match="naive datetime"), engine.begin() as conn:
         conn.execute(insert(stamps).values(at=datetime(2026, 11, 27, 18)))
+
+
+# PostgreSQL: timestamptz, read by psycopg in the session's time zone, which make_engine sets
+# to UTC on every new connection.
+
+
+@pytest.fixture(scope="module")
+def pg_engine():  # type: ignore[no-untyped-def]
+    if not PG_URL:
+        pytest.skip("CRITDESK_TEST_DATABASE_URL is not set")
+    engine = make_engine(PG_URL, pool_size=1)
+    table = Table(
+        f"stamps_{os.getpid()}",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("at", UTCDateTime()),
+    )
+    table.create(engine)
+    yield engine, table
+    table.drop(engine)
+    engine.dispose()
+
+
+@given(at=aware)
+def test_postgresql_gives_back_aware_utc_datetimes(pg_engine, at: datetime) -> None:
+    engine, table = pg_engine
+    with engine.begin() as conn:
+        row_id = conn.execute(insert(table).values(at=at)).inserted_primary_key[0]
+        back = conn.execute(select(table.c.at).where(table.c.id == row_id)).scalar_one()
+    assert back == at and back.tzinfo is UTC
+
+
+def test_postgresql_sessions_run_in_utc_whatever_the_servers_default(pg_engine) -> None:
+    engine, _table = pg_engine
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW TIME ZONE")).scalar() == "UTC"
+
+
+def test_a_session_moved_to_another_time_zone_still_reads_utc(pg_engine) -> None:
+    engine, table = pg_engine
+    at = datetime(2026, 11, 27, 18, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL TIME ZONE 'Asia/Kolkata'"))
+        row_id = conn.execute(insert(table).values(at=at)).inserted_primary_key[0]
+        back = conn.execute(select(table.c.at).where(table.c.id == row_id)).scalar_one()
+    assert back == at and back.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        datetime(2026, 11, 27, 18, tzinfo=UTC),
+        datetime(2026, 11, 27, 23, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2026, 11, 27, 18, tzinfo=ZoneInfo("Etc/UTC")),
+        datetime(2026, 11, 27, 18),  # naive: taken as UTC
+    ],
+)
+def test_the_postgresql_reader_hands_on_utc_and_converts_the_rest(given: datetime) -> None:
+    back = _aware_utc(given)
+    assert back == datetime(2026, 11, 27, 18, tzinfo=UTC) and back.tzinfo is UTC
+    if given.tzinfo is UTC:
+        assert back is given
+    assert _aware_utc(None) is None
