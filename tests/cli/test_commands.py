@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 from click.testing import CliRunner
 
@@ -105,3 +108,18 @@ def test_package_list_and_set(run) -> None:
 def test_db_upgrade_is_idempotent(run) -> None:
     assert run("db", "upgrade").exit_code == 0
     assert run("db", "upgrade").exit_code == 0
+
+
+def test_the_job_runner_freezes_what_its_start_up_built(run, monkeypatch) -> None:
+    from critdesk import execution
+    from critdesk.jobs.periodic import EmbeddedRunner
+
+    happened: list[str] = []
+    monkeypatch.setattr(EmbeddedRunner, "start", lambda _self: happened.append("started"))
+    monkeypatch.setattr(EmbeddedRunner, "stop", lambda _self: happened.append("stopped"))
+    monkeypatch.setattr(execution, "settle_heap", lambda: happened.append("settled") or True)
+    monkeypatch.setattr(signal, "signal", lambda *_args: None)  # pytest keeps its own handlers
+    # A parent that is not this process's: the runner stops after its first check.
+    result = run("worker", "embedded", "--parent-pid", str(os.getppid() + 1))
+    assert result.exit_code == 0, result.output
+    assert happened == ["started", "settled", "stopped"]

@@ -13,6 +13,7 @@ import threading
 
 import click
 
+from critdesk import execution
 from critdesk.cli.context import now, settings
 from critdesk.db import Database, make_engine
 from critdesk.observability.structured_logs import configure_logging
@@ -49,6 +50,8 @@ def worker(ctx: click.Context, concurrency: int | None, name: str | None) -> Non
     database = Database(make_engine(config.effective_database_url, pool_size=concurrency + 2))
     runtime = jobs.Runtime(database, config, system_clock, transports_from(config))
     click.echo(f"critdesk worker {name or ''} ({concurrency} at once)".replace("  ", " "))
+    # What start-up built lives as long as the process: out of the collector's sight.
+    execution.settle_heap()
     try:
         jobs.run(runtime, app=app, concurrency=concurrency, name=name)
     finally:
@@ -106,6 +109,9 @@ def embedded(nice: int, parent_pid: int | None) -> None:
     database = Database(make_engine(config.effective_database_url, pool_size=config.db_pool_size))
     runner = EmbeddedRunner(database, config, system_clock, config.sweep_interval_seconds)
     runner.start()
+    # As in a server process (critdesk.app): a full collection then walks only what the jobs
+    # made, not every module and mapper, beside the API workers it shares the processors with.
+    execution.settle_heap()
     log = logging.getLogger(__name__)
     log.info("job runner started (pid %s, nice %s)", os.getpid(), nice)
     try:
