@@ -163,3 +163,23 @@ def test_a_slice_that_cannot_reach_the_page_is_not_read(client, login, clock, da
     # slice is then read.
     top, reads = candidate_reads(2)
     assert top == ["PCH-000001", mixed["contoso"]] and reads == 2
+
+
+def test_a_desk_without_packages_or_cases_has_an_empty_queue(client, database, clock) -> None:
+    """A fresh database (no demo): an engineer's queue is empty, not an error."""
+    from critdesk.auth import service as auth
+
+    with database.session() as db:
+        engineer = auth.create_user(
+            db=db,
+            email="first@vendor.example",
+            name="First Engineer",
+            role="engineer",
+            password=None,
+            organisation_id=None,
+            now=clock.now,
+        )
+        token = auth.issue_token(db=db, user=engineer, name="test", now=clock.now)
+    answer = client.get("/api/v1/queue", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"items": [], "next_cursor": None}

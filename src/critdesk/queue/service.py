@@ -232,6 +232,8 @@ def queue(*, db: Session, viewer: User, now: datetime, limit: int, offset: int) 
     if viewer.role not in cases.HANDLER_ROLES:
         raise Forbidden("engineers_only", "the queue is for engineers and leads")
     packages = {p.id: p for p in db.scalars(select(SupportPackage))}
+    if not packages:
+        return []  # a desk not set up yet: no package, so no case either
     need = offset + limit
     ranked: list[Ranked] = []
     for severity in SEVERITIES:
