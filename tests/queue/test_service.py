@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import select, update
+
+from critdesk.auth.models import User
 from critdesk.case.schemas import QueuePage
+from critdesk.package.models import SupportPackage
+from critdesk.queue import service
 from tests.case.test_actions import act
 from tests.case.test_api import ALICE, BOB, CAROL, DAN, ENG1, report
 
@@ -183,3 +189,34 @@ def test_a_desk_without_packages_or_cases_has_an_empty_queue(client, database, c
     answer = client.get("/api/v1/queue", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"items": [], "next_cursor": None}
+
+
+@pytest.mark.parametrize("first_guess", ["right", "wrong"])
+@pytest.mark.parametrize(("limit", "offsets"), [(1, (0, 1, 9)), (7, (0, 7, 300)), (50, (0, 50))])
+def test_pages_equal_a_brute_force_over_every_open_case(  # type: ignore[no-untyped-def]
+    database, clock, demo, limit, offsets, first_guess
+):
+    """The bench's data set in small (every package, severity and group; clocks running, past
+    due and stopped), each page against every open case scored by the rules, no shortcuts.
+
+    The first read takes in full the slice of the package weighing most now; "wrong" lowers
+    Enterprise's weight after its cases were scored with it, so that slice is Premium's and
+    the leading cases come from the slices read second."""
+    from bench import dataset
+    from bench.checks import brute_force_queue
+
+    dataset.fill(database.engine, target_open=900, now=clock.now, per_package=1)
+    if first_guess == "wrong":
+        with database.session() as db:
+            db.execute(
+                update(SupportPackage)
+                .where(SupportPackage.name == "Enterprise")
+                .values(queue_weight=0.5)
+            )
+    with database.session(read_only=True) as db:
+        engineer = db.scalar(select(User).where(User.email == ENG1))
+        for offset in offsets:
+            page = service.queue(db=db, viewer=engineer, now=clock.now, limit=limit, offset=offset)
+            got = [(entry.case.ref, entry.score.value) for entry in page]
+            expected = brute_force_queue(database.engine, clock.now, offset + limit)[offset:]
+            assert got == expected, (offset, got[:3], expected[:3])
