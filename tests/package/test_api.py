@@ -80,3 +80,32 @@ def test_bad_package_definitions_are_refused(client, login) -> None:
     unchanged = client.get("/api/v1/packages", headers=admin).json()[1]
     assert unchanged["calendar"]["timezone"] == "Europe/London"
     assert client.patch("/api/v1/packages/nope", headers=admin, json={}).status_code == 404
+
+
+def test_a_new_queue_weight_orders_open_cases_at_once_and_reopened_ones_on_return(
+    client, login
+) -> None:
+    from tests.case.test_actions import act
+    from tests.case.test_api import ALICE, ENG1, report
+
+    eng, alice = login(ENG1), login(ALICE)
+    waiting = report(client, alice)["ref"]
+    resolved = report(client, alice)["ref"]
+    act(client, eng, resolved, "start_investigation")
+    outcome = {"type": "workaround_provided", "text": "Restart the Gateway."}
+    assert act(client, eng, resolved, "resolve", {"outcomes": [outcome]}).status_code == 200
+
+    edited = client.patch(
+        "/api/v1/packages/enterprise", headers=login(ADMIN), json={"queue_weight": 6}
+    )
+    assert edited.status_code == 200, edited.text
+
+    def weight_line(ref: str) -> str:
+        items = client.get("/api/v1/queue", headers=eng, params={"limit": 200}).json()["items"]
+        item = next(i for i in items if i["ref"] == ref)
+        return item["explanation"][-1]
+
+    assert weight_line(waiting) == "Enterprise package weight 6 (+120)"
+    reopened = act(client, alice, resolved, "reopen", {"reason": "It failed again."})
+    assert reopened.status_code == 200, reopened.text
+    assert weight_line(resolved) == "Enterprise package weight 6 (+120)"

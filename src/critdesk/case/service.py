@@ -574,6 +574,9 @@ def _move(
         case.state_changed_at = now
 
     if state in rules.OPEN_STATES:
+        if before not in rules.OPEN_STATES:
+            # Back in the queue: at its package's weight as it is now (package.service).
+            case.queue_weight = case.package.queue_weight
         case.queue_group = "waiting" if case.sla_met_at is None else "active"
     else:
         case.queue_group = None

@@ -7,12 +7,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from critdesk.audit import service as audit
 from critdesk.auth.models import User
 from critdesk.calendar.rules import Calendar, CalendarSpecError
+from critdesk.case.models import Case
 from critdesk.case.rules import CHANNELS, SEVERITIES
 from critdesk.errors import Forbidden, Invalid, NotFound
 from critdesk.package.models import SupportPackage
@@ -94,6 +95,16 @@ def update_package(
     for key, value in changes.items():
         setattr(package, key, value)
     package.updated_at = now
+    if "queue_weight" in changes:
+        # The weight orders the queue as it stands: the package's open cases take the new one
+        # at once (a case keeps its SLA target, a promise made when it was reported). The queue
+        # reads each (severity, package) slice in score order, which holds while one weight
+        # applies to all its cases (queue.service).
+        db.execute(
+            update(Case)
+            .where(Case.package_id == package.id, Case.queue_group.is_not(None))
+            .values(queue_weight=changes["queue_weight"])
+        )
     audit.record(
         db=db,
         at=now,

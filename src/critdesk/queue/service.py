@@ -2,7 +2,8 @@
 
 The score is tiered (see queue.rules): severity dominates, and inside one severity and one
 package, cases still waiting for an engineer rank exactly by how soon they fall due, and cases
-already being worked rank by age. So the top N of the whole queue lies within the top N of each
+already being worked rank by age (a package's open cases share its current weight:
+package.service keeps them so). So the top N of the whole queue lies within the top N of each
 (severity, package, group) slice, which the indexes on ``cases`` serve directly. And as each
 slice is read best first, its first case bounds the score of the rest: a slice whose first case
 cannot reach the page is not read at all. Only those few candidates are scored in Python, and
