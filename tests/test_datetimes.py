@@ -91,12 +91,13 @@ def test_a_naive_datetime_is_refused(engine) -> None:
 
 
 @pytest.fixture(scope="module")
-def pg_engine():  # type: ignore[no-untyped-def]
+def pg_engine(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     if not PG_URL:
         pytest.skip("CRITDESK_TEST_DATABASE_URL is not set")
-    engine = make_engine(PG_URL, pool_size=1)
+    # This test process's own database (tests/conftest.py), not the server's shared one.
+    engine = make_engine(request.getfixturevalue("postgres_url"), pool_size=1)
     table = Table(
-        f"stamps_{os.getpid()}",
+        "stamps",
         MetaData(),
         Column("id", Integer, primary_key=True),
         Column("at", UTCDateTime()),

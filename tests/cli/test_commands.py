@@ -118,7 +118,10 @@ def test_the_job_runner_freezes_what_its_start_up_built(run, monkeypatch) -> Non
     monkeypatch.setattr(EmbeddedRunner, "start", lambda _self: happened.append("started"))
     monkeypatch.setattr(EmbeddedRunner, "stop", lambda _self: happened.append("stopped"))
     monkeypatch.setattr(execution, "settle_heap", lambda: happened.append("settled") or True)
-    monkeypatch.setattr(signal, "signal", lambda *_args: None)  # pytest keeps its own handlers
+    # Process-wide state the command would change for the rest of the test run: pytest keeps
+    # its signal handlers and its logging.
+    monkeypatch.setattr(signal, "signal", lambda *_args: None)
+    monkeypatch.setattr("critdesk.cli.worker.configure_logging", lambda *_args, **_kw: None)
     # A parent that is not this process's: the runner stops after its first check.
     result = run("worker", "embedded", "--parent-pid", str(os.getppid() + 1))
     assert result.exit_code == 0, result.output
