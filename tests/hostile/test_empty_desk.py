@@ -73,6 +73,12 @@ def test_every_read_of_an_empty_desk_answers_without_a_server_error(  # type: ig
     assert failures == {}
 
 
+def test_an_empty_desks_queue_is_an_empty_page(client, staff) -> None:  # type: ignore[no-untyped-def]
+    answer = client.get("/api/v1/queue", headers={"Authorization": f"Bearer {staff['engineer']}"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"items": [], "next_cursor": None}
+
+
 @pytest.mark.parametrize("role", STAFF_ROLES)
 def test_every_page_of_an_empty_desk_answers_without_a_server_error(  # type: ignore[no-untyped-def]
     client, database, clock, staff, role

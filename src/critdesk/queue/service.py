@@ -114,8 +114,14 @@ def _score_of(
     )
 
 
-def _score(row: tuple[Any, ...], package: SupportPackage, now: datetime) -> Score:
-    _id, _pkg, group, severity, reported_at, target, due_at, weight = row
+# A scored candidate: (score value, reported at, case id, score); best first when sorted by
+# (-value, reported at, id).
+Ranked = tuple[float, datetime, int, Score]
+
+
+def _ranked(row: tuple[Any, ...], package: SupportPackage, now: datetime) -> Ranked:
+    """A candidate row (``_CANDIDATE_COLUMNS``) scored, as the queue sorts it."""
+    case_id, _pkg, group, severity, reported_at, target, due_at, weight = row
     waiting = group == "waiting"
     if not waiting:
         used = 0.0
@@ -129,7 +135,8 @@ def _score(row: tuple[Any, ...], package: SupportPackage, now: datetime) -> Scor
             ),
             0.999,
         )
-    return _score_of(severity, waiting, used, package.name, weight, target)
+    score = _score_of(severity, waiting, used, package.name, weight, target)
+    return (score.value, reported_at, case_id, score)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,11 +253,6 @@ def queue(*, db: Session, viewer: User, now: datetime, limit: int, offset: int) 
     return [QueueEntry(loaded[case_id], s) for _v, _at, case_id, s in page if case_id in loaded]
 
 
-# A scored candidate: (score value, reported at, case id, score); best first when sorted by
-# (-value, reported at, id).
-Ranked = tuple[float, datetime, int, Score]
-
-
 def _severity_top(
     db: Session,
     severity: str,
@@ -286,11 +288,6 @@ def _severity_top(
         )
     taken.sort(key=lambda r: (-r[0], r[1], r[2]))
     return taken[:need]
-
-
-def _ranked(row: tuple[Any, ...], package: SupportPackage, now: datetime) -> Ranked:
-    s = _score(row, package, now)
-    return (s.value, row[4], row[0], s)
 
 
 def _nth_value(taken: list[Ranked], n: int) -> float | None:
