@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from critdesk.jobs.pressure import read_stat
+
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -30,14 +32,19 @@ def cpu_seconds(pids: list[int]) -> float:
 
 @dataclass(frozen=True, slots=True)
 class MachineCpu:
-    busy: int
-    total: int
+    """All processors' busy and total seconds so far, read as the job runner reads them
+    (``critdesk.jobs.pressure.read_stat``: idle and I/O wait are not busy; steal, the
+    hypervisor's, is neither)."""
+
+    busy: float
+    total: float
 
     @classmethod
     def now(cls) -> MachineCpu:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        idle = values[3] + values[4]  # idle + iowait
-        return cls(sum(values[:8]) - idle, sum(values[:8]))
+        read = read_stat(Path("/proc/stat").read_text(), TICKS)
+        if read is None:
+            raise RuntimeError("/proc/stat has no 'cpu' line this benchmark can read")
+        return cls(*read)
 
     def busy_share_since(self, earlier: MachineCpu) -> float | None:
         total = self.total - earlier.total
@@ -45,7 +52,7 @@ class MachineCpu:
 
     def busy_seconds_since(self, earlier: MachineCpu) -> float:
         """CPU seconds all processes of the machine used meanwhile (all cores together)."""
-        return (self.busy - earlier.busy) / TICKS
+        return self.busy - earlier.busy
 
 
 def wait_for_quiet(limit_share: float, settle_s: float, max_wait_s: float) -> tuple[float, float]:
