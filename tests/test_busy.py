@@ -63,3 +63,31 @@ def test_a_second_writer_on_the_same_event_loop_is_refused_at_once(tmp_path) -> 
     # Off the loop (a worker thread), the same thread waits its turn as before.
     line.acquire()
     line.release()
+
+
+def test_a_write_lock_held_outside_the_line_is_busy_and_leaves_the_line_free(
+    tmp_path, monkeypatch
+) -> None:
+    """Another program holding SQLite's write lock (not in critdesk's line) makes BEGIN fail
+    after the busy timeout as the engine's ``OperationalError`` ("busy, retry": a 503), and
+    the writers' line is free again for the next writer."""
+    from critdesk import db as database
+
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 0.05)
+    path = tmp_path / "locked.sqlite3"
+    engine = database.make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError, match="database is locked"), engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT x FROM t").scalars().all() == [2]
+    engine.dispose()

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import JSON, CursorResult, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -339,11 +339,11 @@ def _sqlite_transactions(engine: Engine) -> None:
         # under concurrency; taking the write lock at BEGIN makes writers queue (above).
         # Read-only units of work (GET requests) begin deferred so they never wait on writers.
         if conn.get_execution_options().get("critdesk_read_only", False):
-            conn.exec_driver_sql("BEGIN")
+            _begin(conn, "BEGIN")
             return
         writers.acquire()
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin(conn, "BEGIN IMMEDIATE")
         except BaseException:
             writers.release()
             raise
@@ -366,6 +366,17 @@ def _sqlite_transactions(engine: Engine) -> None:
     event.listen(engine.pool, "reset", lambda _conn, record, _state: returned(record))
     event.listen(engine.pool, "checkin", lambda _conn, record: returned(record))
     event.listen(engine.pool, "invalidate", lambda _conn, record, _error: returned(record))
+
+
+def _begin(conn: Any, statement: str) -> None:
+    """``statement`` sent by the driver itself: a request begins three or four transactions,
+    and the engine's own path (``exec_driver_sql``: a cursor result, events, the statement's
+    context) cost several times the statement. Its errors reach the caller as the engine
+    would raise them (a locked database is an ``OperationalError``: "busy, retry")."""
+    try:
+        conn.connection.driver_connection.execute(statement)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
 
 
 _WRITER_LINES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
