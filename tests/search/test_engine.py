@@ -105,6 +105,11 @@ def test_kinds_filter(engine: SimilarityEngine) -> None:
     )
     assert {h.kind for h in engine.search("export project hangs")} == {"bug", "article"}
     assert ids(engine.search("export project hangs", kinds={"article"})) == ["article:1"]
+    bugs_only = engine.search("export project hangs", kinds={"bug"})
+    assert bugs_only and {h.kind for h in bugs_only} == {"bug"}
+    both = engine.search("export project hangs", kinds={"bug", "article"})
+    assert {h.kind for h in both} == {"bug", "article"}
+    assert engine.search("export project hangs", kinds={"release note"}) == []
 
 
 def test_remove_and_replace(engine: SimilarityEngine) -> None:

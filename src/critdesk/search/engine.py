@@ -345,7 +345,13 @@ class SimilarityEngine:
         if public_only:
             alive &= catalogue.public[:n]
         if kinds is not None:
-            alive &= np.isin(catalogue.kind[:n], [_kind_code(k) for k in kinds])
+            # One comparison per kind: np.isin's general method cost 0.86 ms on 100,000 docs
+            # (15 µs on 20), the comparisons 7 µs (3).
+            kind = catalogue.kind[:n]
+            wanted = np.zeros(n, dtype=bool)
+            for code in {_kind_code(k) for k in kinds}:
+                wanted |= kind == code
+            alive &= wanted
         if created_before is not None:
             alive &= catalogue.created[:n] < _timestamp(created_before)
         for doc_id in exclude:
