@@ -56,12 +56,17 @@ def _fresh_database(database: Database, request: pytest.FixtureRequest, tmp_path
     return Database(make_engine(request.getfixturevalue("empty_postgres")()))
 
 
-def test_a_restored_demo_holds_what_a_fresh_load_writes(
-    database: Database, request: pytest.FixtureRequest, tmp_path: Path
-) -> None:
+@pytest.fixture
+def snapshot(database: Database) -> Snapshot:
+    """The demo loaded into ``database`` through the services, and its snapshot."""
     with database.session() as session:
         load_demo(db=session, now=T)
-    snapshot = Snapshot.take(database.engine)
+    return Snapshot.take(database.engine)
+
+
+def test_a_restored_demo_holds_what_a_fresh_load_writes(
+    database: Database, snapshot: Snapshot, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
     loaded = _rows(database)
     assert sum(map(len, loaded.values())) > 50  # the demo: users, cases, events, audit, outbox
     next_after_load = _sequence_probe(database)
@@ -74,11 +79,8 @@ def test_a_restored_demo_holds_what_a_fresh_load_writes(
 
 
 def test_a_database_that_holds_rows_is_not_restored_into(
-    database: Database, request: pytest.FixtureRequest, tmp_path: Path
+    database: Database, snapshot: Snapshot, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
-    with database.session() as session:
-        load_demo(db=session, now=T)
-    snapshot = Snapshot.take(database.engine)
     fresh = _fresh_database(database, request, tmp_path)
     _sequence_probe(fresh)
     assert not snapshot.restore(fresh.engine)
