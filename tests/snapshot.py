@@ -100,21 +100,27 @@ def _pg_tables(connection: Connection) -> dict[str, bytes]:
     return tables
 
 
+def pg_sequences(connection: Connection) -> list[str]:
+    """The schema's tables' own sequences (serial and identity columns): not the job queue's,
+    whose tables the tests do not empty."""
+    found = (
+        connection.exec_driver_sql(
+            "SELECT pg_get_serial_sequence(%(t)s, %(c)s)",
+            {"t": _quoted(table), "c": column.name},
+        ).scalar()
+        for table in metadata.sorted_tables
+        for column in table.primary_key.columns
+    )
+    return [sequence for sequence in found if sequence is not None]
+
+
 def _pg_sequences(connection: Connection) -> dict[str, int]:
-    """The schema's tables' own sequences (serial and identity columns) that have been used:
-    not the job queue's, whose tables the tests do not empty."""
+    """The used ones' last values."""
     values = {}
-    for table in metadata.sorted_tables:
-        for column in table.primary_key.columns:
-            sequence = connection.exec_driver_sql(
-                "SELECT pg_get_serial_sequence(%(t)s, %(c)s)",
-                {"t": _quoted(table), "c": column.name},
-            ).scalar()
-            if sequence is None:
-                continue
-            last, called = connection.exec_driver_sql(
-                f"SELECT last_value, is_called FROM {sequence}"
-            ).one()
-            if called:
-                values[sequence] = last
+    for sequence in pg_sequences(connection):
+        last, called = connection.exec_driver_sql(
+            f"SELECT last_value, is_called FROM {sequence}"
+        ).one()
+        if called:
+            values[sequence] = last
     return values
