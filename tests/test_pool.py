@@ -1,0 +1,64 @@
+"""PostgreSQL's pooled connections: pinged before reuse only after they sat idle
+(``db.PING_IDLE_SECONDS``); a dead one found that way is replaced without an error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from critdesk import db
+from tests.conftest import PG_URL
+
+
+@pytest.fixture
+def url(request: pytest.FixtureRequest) -> str:
+    if not PG_URL:
+        pytest.skip("CRITDESK_TEST_DATABASE_URL is not set")
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def pings() -> list[Any]:
+    """The connections the engine pinged, in order."""
+    return []
+
+
+@pytest.fixture
+def engine(url: str, pings: list[Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    made = db.make_engine(url, pool_size=1)
+    real = made.dialect.do_ping
+    monkeypatch.setattr(
+        made.dialect, "do_ping", lambda connection: pings.append(connection) or real(connection)
+    )
+    yield made
+    made.dispose()
+
+
+def _backend(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_a_connection_in_steady_use_is_not_pinged(engine: Engine, pings: list[Any]) -> None:
+    backends = {_backend(engine) for _ in range(20)}
+    assert len(backends) == 1  # one pooled connection, reused
+    assert pings == []
+
+
+def test_an_idle_connection_is_pinged_and_a_dead_one_replaced_without_an_error(
+    engine: Engine, url: str, pings: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _backend(engine)
+    assert _backend(engine) == first and pings == []
+    monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0.0)  # every checkout now follows idleness
+    assert _backend(engine) == first and len(pings) == 1
+    # The server ends that connection while it sits in the pool (a restart, an idle timeout).
+    admin = db.make_engine(url, pool_size=1)
+    with admin.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+    admin.dispose()
+    assert _backend(engine) != first  # no error: the ping found it dead, the pool replaced it
+    assert len(pings) >= 2
