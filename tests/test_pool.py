@@ -62,3 +62,25 @@ def test_an_idle_connection_is_pinged_and_a_dead_one_replaced_without_an_error(
     admin.dispose()
     assert _backend(engine) != first  # no error: the ping found it dead, the pool replaced it
     assert len(pings) >= 2
+
+
+def test_a_connection_lost_in_steady_use_fails_one_request_as_busy_then_the_desk_answers(
+    backend: str, client: Any, login: Any, database: Any, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's connections")
+    monkeypatch.setattr(db, "PING_IDLE_SECONDS", 3600.0)  # in steady use, however slow the host
+    alice = login("alice@northwind.example")
+    assert client.get("/api/v1/cases", headers=alice).status_code == 200
+    with database.engine.connect() as connection:
+        pids = {int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())}
+    admin = db.make_engine(url, pool_size=1)
+    with admin.connect() as connection:
+        for pid in pids:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    admin.dispose()
+    answer = client.get("/api/v1/cases", headers=alice)
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["Retry-After"] == "1"
+    assert answer.json()["error"]["code"] == "busy"
+    assert client.get("/api/v1/cases", headers=alice).status_code == 200
