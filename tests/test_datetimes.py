@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,8 +12,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 
 from critdesk.db import UTCDateTime, _aware_utc, make_engine
-
-PG_URL = os.environ.get("CRITDESK_TEST_DATABASE_URL")
 
 metadata = MetaData()
 stamps = Table(
@@ -91,11 +88,9 @@ def test_a_naive_datetime_is_refused(engine) -> None:
 
 
 @pytest.fixture(scope="module")
-def pg_engine(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    if not PG_URL:
-        pytest.skip("CRITDESK_TEST_DATABASE_URL is not set")
+def pg_engine(postgres_url: str):  # type: ignore[no-untyped-def]
     # This test process's own database (tests/conftest.py), not the server's shared one.
-    engine = make_engine(request.getfixturevalue("postgres_url"), pool_size=1)
+    engine = make_engine(postgres_url, pool_size=1)
     table = Table(
         "stamps",
         MetaData(),

@@ -10,14 +10,6 @@ import pytest
 from sqlalchemy import Engine, text
 
 from critdesk import db
-from tests.conftest import PG_URL
-
-
-@pytest.fixture
-def url(request: pytest.FixtureRequest) -> str:
-    if not PG_URL:
-        pytest.skip("CRITDESK_TEST_DATABASE_URL is not set")
-    return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
@@ -27,8 +19,10 @@ def pings() -> list[Any]:
 
 
 @pytest.fixture
-def engine(url: str, pings: list[Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
-    made = db.make_engine(url, pool_size=1)
+def engine(
+    postgres_url: str, pings: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
+    made = db.make_engine(postgres_url, pool_size=1)
     real = made.dialect.do_ping
     monkeypatch.setattr(
         made.dialect, "do_ping", lambda connection: pings.append(connection) or real(connection)
@@ -49,14 +43,14 @@ def test_a_connection_in_steady_use_is_not_pinged(engine: Engine, pings: list[An
 
 
 def test_an_idle_connection_is_pinged_and_a_dead_one_replaced_without_an_error(
-    engine: Engine, url: str, pings: list[Any], monkeypatch: pytest.MonkeyPatch
+    engine: Engine, postgres_url: str, pings: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = _backend(engine)
     assert _backend(engine) == first and pings == []
     monkeypatch.setattr(db, "PING_IDLE_SECONDS", 0.0)  # every checkout now follows idleness
     assert _backend(engine) == first and len(pings) == 1
     # The server ends that connection while it sits in the pool (a restart, an idle timeout).
-    admin = db.make_engine(url, pool_size=1)
+    admin = db.make_engine(postgres_url, pool_size=1)
     with admin.connect() as connection:
         connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
     admin.dispose()
@@ -65,7 +59,12 @@ def test_an_idle_connection_is_pinged_and_a_dead_one_replaced_without_an_error(
 
 
 def test_a_connection_lost_in_steady_use_fails_one_request_as_busy_then_the_desk_answers(
-    backend: str, client: Any, login: Any, database: Any, url: str, monkeypatch: pytest.MonkeyPatch
+    backend: str,
+    client: Any,
+    login: Any,
+    database: Any,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if backend != "postgresql":
         pytest.skip("PostgreSQL's connections")
@@ -74,7 +73,7 @@ def test_a_connection_lost_in_steady_use_fails_one_request_as_busy_then_the_desk
     assert client.get("/api/v1/cases", headers=alice).status_code == 200
     with database.engine.connect() as connection:
         pids = {int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())}
-    admin = db.make_engine(url, pool_size=1)
+    admin = db.make_engine(database_url, pool_size=1)
     with admin.connect() as connection:
         for pid in pids:
             connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
