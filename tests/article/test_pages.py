@@ -10,14 +10,9 @@ from typing import Any
 import pytest
 
 from tests.article.conftest import ENG2, draft, published, resolved_case
-from tests.auth.test_pages import hash_the_demo_password_once, open_web_session
+from tests.auth.test_pages import open_web_session
 from tests.case.test_api import ALICE, CAROL, ENG1, LEAD
 from tests.case.test_pages import flash
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -15,16 +15,11 @@ from critdesk.audit import access
 from critdesk.audit.pages import access_log_context
 from critdesk.auth.models import User
 from critdesk.case.service import get_case
-from tests.auth.test_pages import hash_the_demo_password_once, open_web_session
+from tests.auth.test_pages import open_web_session
 from tests.case.test_api import ALICE, BOB, CAROL, ENG1, LEAD
 from tests.case.test_pages import CONTOSO_SLOW, NORTHWIND_OUTAGE, NORTHWIND_UAT
 
 ADMIN = "admin@vendor.example"
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -8,12 +8,6 @@ from fastapi.testclient import TestClient
 
 from critdesk.app import create_app
 from critdesk.db import Database, make_engine
-from tests.auth.test_pages import hash_the_demo_password_once
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,8 +16,6 @@ from critdesk.auth import service as auth
 from critdesk.auth.deps import SESSION_COOKIE
 from critdesk.auth.models import User
 from critdesk.auth.pages import safe_next
-from critdesk.auth.passwords import hash_password
-from critdesk.demo import service as demo_service
 from critdesk.demo.service import DEMO_PASSWORD
 
 PASSWORD = DEMO_PASSWORD
@@ -51,17 +48,6 @@ def browse_as(client: Any, email: str) -> str:
     return csrf_of(client.get(response.headers["location"]).text)
 
 
-@functools.cache
-def _demo_password_hash() -> str:
-    return hash_password(DEMO_PASSWORD)
-
-
-def hash_the_demo_password_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Gives the demo's accounts the same real argon2 hash, computed once per test process:
-    hashing costs a quarter of a second, and the page tests load the demo many times."""
-    monkeypatch.setattr(demo_service, "hash_password", lambda _password: _demo_password_hash())
-
-
 def open_web_session(client: Any, database: Any, clock: Any, email: str) -> str:
     """Logs the client in as the login page would, without verifying the password again
     (the login tests here do that); returns the session's CSRF token."""
@@ -74,11 +60,6 @@ def open_web_session(client: Any, database: Any, clock: Any, email: str) -> str:
     client.cookies.set(SESSION_COOKIE, cookie)
     client.headers.update(BROWSER)
     return csrf
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

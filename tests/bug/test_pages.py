@@ -11,17 +11,12 @@ from typing import Any
 import pytest
 
 from critdesk.bug import rules
-from tests.auth.test_pages import hash_the_demo_password_once, open_web_session
+from tests.auth.test_pages import open_web_session
 from tests.bug.test_api import COMPLETE, file_bug
 from tests.case.test_api import ALICE, CAROL, ENG1
 from tests.case.test_pages import CONTOSO_SLOW, NORTHWIND_OUTAGE, flash
 
 REF = NORTHWIND_OUTAGE
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from critdesk.auth.models import User
 from critdesk.case import pages, report_pages
 from critdesk.case.models import Case, CaseEvent
 from critdesk.templating import duration, label, relative, sentence
-from tests.auth.test_pages import BROWSER, hash_the_demo_password_once, open_web_session
+from tests.auth.test_pages import BROWSER, open_web_session
 from tests.case.test_api import ALICE, BOB, CAROL, ENG1, ERIN, LEAD
 
 ENG2 = "eng2@vendor.example"
@@ -22,11 +22,6 @@ DAN = "dan@fabrikam.example"
 # is being investigated, Northwind's upload problem is resolved, Fabrikam's how-to redirected.
 NORTHWIND_OUTAGE, FABRIKAM_SYNC, CONTOSO_SLOW = "PCH-000001", "PCH-000002", "PCH-000003"
 NORTHWIND_UAT, NORTHWIND_RESOLVED, FABRIKAM_HOWTO = "PCH-000004", "PCH-000005", "PCH-000006"
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

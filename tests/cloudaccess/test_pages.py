@@ -8,18 +8,13 @@ from typing import Any
 
 import pytest
 
-from tests.auth.test_pages import hash_the_demo_password_once, open_web_session
+from tests.auth.test_pages import open_web_session
 from tests.case.test_api import ALICE, BOB, CAROL, ENG1
 from tests.case.test_pages import CONTOSO_SLOW, NORTHWIND_OUTAGE, flash
 
 REF = NORTHWIND_OUTAGE
 ENG2 = "eng2@vendor.example"
 WHY = "Read the connection pool metrics of the claims runtime."
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -8,17 +8,12 @@ from typing import Any
 
 import pytest
 
-from tests.auth.test_pages import hash_the_demo_password_once, open_web_session
+from tests.auth.test_pages import open_web_session
 from tests.case.test_api import ALICE, AM, CAROL, ENG1
 from tests.case.test_pages import NORTHWIND_OUTAGE, flash
 
 REF = NORTHWIND_OUTAGE
 NOTE = "Suspect their reverse proxy; do not tell them yet."
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -11,13 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from critdesk.app import create_app
-from tests.auth.test_pages import BROWSER, csrf_of, hash_the_demo_password_once, submit_login
+from tests.auth.test_pages import BROWSER, csrf_of, submit_login
 from tests.case.test_api import ALICE, env_id, outage
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from critdesk.jobs.periodic import run_sweeps
 from critdesk.logs import jobs, service
 from critdesk.logs.models import LogAnalysis
 from tests.attachment.conftest import PNG, upload, zip_bytes
-from tests.auth.test_pages import hash_the_demo_password_once, open_web_session
+from tests.auth.test_pages import open_web_session
 from tests.bug.test_api import COMPLETE
 from tests.case.test_api import ALICE, BOB, CAROL, ENG1, report
 from tests.logs import samples
@@ -256,9 +256,8 @@ def test_the_periodic_runner_analyses_pending_logs(
 
 
 def test_the_case_page_shows_signatures_with_their_samples(
-    app, client, login, ref, database, clock, monkeypatch
+    app, client, login, ref, database, clock
 ):
-    hash_the_demo_password_once(monkeypatch)
     uploaded(client, login(ALICE), ref, samples.TOMCAT_APP.encode())
     run_jobs(app, database, clock)
     open_web_session(client, database, clock, ENG1)

@@ -17,14 +17,8 @@ from critdesk.adapters.storage import LocalStorage
 from critdesk.mail.models import InboundMessage
 from critdesk.mail.server import MailController, make_controller
 from critdesk.notification.models import Notification
-from tests.auth.test_pages import hash_the_demo_password_once
 
 DESK = "desk@critdesk.localhost"
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 MAX_BYTES = 200_000

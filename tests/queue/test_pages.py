@@ -13,15 +13,10 @@ from sqlalchemy import event, select
 from critdesk.auth.models import User
 from critdesk.queue.pages import queue_context
 from critdesk.templating import countdown, sla_phase
-from tests.auth.test_pages import hash_the_demo_password_once, open_web_session
+from tests.auth.test_pages import open_web_session
 from tests.case.test_api import ALICE, AM, ENG1, LEAD, report
 
 NORTHWIND_OUTAGE = "PCH-000001"  # the demo's S1: reported 12 min before T0, due at T0 + 18 min
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -54,7 +54,7 @@ from critdesk.case.models import Case
 from critdesk.case.rules import Impact
 from critdesk.db import Database
 from critdesk.request import service as requests
-from tests.auth.test_pages import hash_the_demo_password_once, open_web_session
+from tests.auth.test_pages import open_web_session
 
 END = datetime(2026, 10, 30, 12, 0, tzinfo=UTC)
 PERIOD = "from=2026-08-01&to=2026-11-01"
@@ -227,11 +227,6 @@ def dataset(database: Database, clock, login) -> Dataset:  # type: ignore[no-unt
         built = build(session)
     clock.set(END)
     return built
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -13,17 +13,12 @@ from sqlalchemy import func, select
 
 from critdesk.attachment.models import Attachment
 from critdesk.request.pages import requests_panel
-from tests.auth.test_pages import hash_the_demo_password_once, open_web_session
+from tests.auth.test_pages import open_web_session
 from tests.case.test_api import ALICE, BOB, CAROL, ENG1
 from tests.case.test_pages import NORTHWIND_OUTAGE, case_state, flash
 
 REF = NORTHWIND_OUTAGE
 LOG = b"2026-11-25 09:12:03,114 ERROR c.v.runtime.Claims - HTTP 503\n"
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -10,17 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from critdesk.auth.models import User
-from tests.auth.test_pages import hash_the_demo_password_once, open_web_session
+from tests.auth.test_pages import open_web_session
 from tests.case.test_api import ALICE, CAROL, ENG1
 from tests.case.test_pages import NORTHWIND_OUTAGE, flash
 
 REF = NORTHWIND_OUTAGE
 LINK = "https://meet.example/claims-503"
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 @pytest.fixture

@@ -7,16 +7,10 @@ from typing import Any
 
 import pytest
 
-from tests.auth.test_pages import hash_the_demo_password_once
 from tests.bug.test_api import COMPLETE
 from tests.case.test_actions import act
 from tests.case.test_api import ALICE, ENG1, report
 from tests.screenshare.test_api import propose
-
-
-@pytest.fixture(autouse=True)
-def _one_password_hash(monkeypatch: pytest.MonkeyPatch) -> None:
-    hash_the_demo_password_once(monkeypatch)
 
 
 def created(response: Any) -> dict[str, Any]:
