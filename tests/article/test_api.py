@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from critdesk.audit.models import AuditEvent
+from critdesk.case.schemas import CaseCreated
 from tests.article.conftest import ENG2, LEAKY_DESCRIPTION, draft, published, step
 from tests.bug.test_api import file_bug
 from tests.case.test_api import ALICE, AM, BOB, CAROL, ENG1, LEAD, report
@@ -290,6 +291,26 @@ def test_published_articles_join_the_intake_suggestions(client, login, case_ref)
     assert [s["key"] for s in articles] == [article["key"]]
     assert articles[0]["url"] == f"/kb/{article['id']}"
     assert _leaks(str(case["suggestions"])) == []
+
+
+def test_a_new_case_answers_every_field_of_its_model_and_nothing_else(
+    client, login, case_ref
+) -> None:
+    """A report's answer is serialised as built (schemas.created_view), not through its response
+    model: every field of CaseCreated is there (nulls included) and nothing else is, a bug's and
+    an article's suggestions alike, in the model's formats."""
+    draft(client, login, case_ref)
+    published(client, login, case_ref)
+    file_bug(client, login(ENG1), public=True, workaround="Restart the runtime nightly.")
+    case = report(
+        client,
+        login(CAROL),
+        env="ch-prod",
+        title="Checkout fails for everyone, pool exhausted",
+        description="Every checkout answers HTTP 503; the connection pool is exhausted.",
+    )
+    assert {s["kind"] for s in case["suggestions"]} == {"article", "bug"}
+    assert case == CaseCreated.model_validate(case).model_dump(mode="json")
 
 
 def test_another_process_finds_a_new_publication(client, login, case_ref, database) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
 from critdesk.audit.deps import AccessLog
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
+JSON = "application/json"
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -52,7 +54,7 @@ def report_case(
     now: Now,
     settings: AppSettings,
     idempotency_key: IdempotencyKey = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | Response:
     case, created, events = service.report_case(
         db=db,
         reporter=user,
@@ -66,10 +68,15 @@ def report_case(
     # The case is committed before anything else is read: on SQLite the write lock is held
     # only for the report itself, not for the search and the rendering below.
     commit_then_read(db)
-    # A new case's timeline is the event just written: no need to read it back.
-    timeline = list(events) if created else service.timeline(db=db, viewer=user, case=case)
-    detail = schemas.detail_view(case, timeline, now)
-    return detail | {"suggestions": _suggestions(request, db, user, case)}
+    if not created:
+        # A replay answers with the case as it is now, through the response model.
+        detail = schemas.detail_view(case, service.timeline(db=db, viewer=user, case=case), now)
+        return detail | {"suggestions": _suggestions(request, db, user, case)}
+    return Response(
+        to_json(schemas.created_view(case, events, now, _suggestions(request, db, user, case))),
+        status_code=201,
+        media_type=JSON,
+    )
 
 
 def _suggestions(request: Request, db: Session, user: User, case: Case) -> list[dict[str, Any]]:
