@@ -26,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm import Session, class_mapper, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from critdesk.audit import service as audit
@@ -261,9 +261,16 @@ _INSERT_EVENT = insert(cast(Table, CaseEvent.__table__))
 _T = TypeVar("_T")
 
 
-def _loaded(db: Session, instance: _T) -> _T:
-    """``instance``, whose row was just inserted with every column as it holds them, made
-    persistent in ``db`` as if loaded from that row: clean, tracked from here on."""
+def _loaded(db: Session, cls: type[_T], row: dict[str, Any]) -> _T:
+    """An instance of ``cls`` for the row just inserted with every column as ``row`` holds them,
+    made persistent in ``db`` as if loaded from that row: clean, tracked from here on.
+
+    Built the way the ORM's loading builds one (the class manager's new instance, the columns
+    put in its dict), not by the constructor, whose every attribute set fires the attribute
+    events and records a change that ``make_transient_to_detached`` then forgets (a tenth of
+    the insert's time, for a case and its event)."""
+    instance: _T = class_mapper(cls).class_manager.new_instance()
+    instance.__dict__.update(row)
     make_transient_to_detached(instance)
     db.add(instance)
     return instance
@@ -322,7 +329,7 @@ def _insert_case(
         _insert_case_statement(null_json),
         {name: value for name, value in row.items() if name not in null_json},
     )
-    case = _loaded(db, Case(id=inserted_id(inserted), **row))
+    case = _loaded(db, Case, {"id": inserted_id(inserted), **row})
     for name, value in (
         ("organisation", reporter.organisation),
         ("package", package),
@@ -372,7 +379,7 @@ def _event(
         "data": data or {},
         "notify": pending_for(case, kind),  # a JSON column whose None is SQL NULL
     }
-    event = _loaded(db, CaseEvent(id=inserted_id(db.execute(_INSERT_EVENT, row)), **row))
+    event = _loaded(db, CaseEvent, {"id": inserted_id(db.execute(_INSERT_EVENT, row)), **row})
     set_committed_value(event, "actor", actor)
     audit.record(
         db=db,
