@@ -466,10 +466,14 @@ def write_batch(session: Session, size: int, *, sqlite: int) -> int:
     return sqlite if session.get_bind().dialect.name == "sqlite" else size
 
 
-def inserted_id(result: Any) -> int:
-    """The primary key of the one row an INSERT (``Session.execute`` of a plain ``insert``)
-    just wrote."""
-    key = cast(CursorResult[Any], result).inserted_primary_key
+def insert_row(session: Session, statement: Any, row: dict[str, Any]) -> int:
+    """Runs a plain Core ``insert`` of one row on the session's connection, in its transaction,
+    and returns the row's primary key.
+
+    ``Session.execute`` would run it through the ORM's execution layer (execution state, the
+    session's events, ORM result set-up), none of which a plain INSERT of a table uses: the
+    connection's own ``execute`` is the same statement with less around it."""
+    key = cast(CursorResult[Any], session.connection().execute(statement, row)).inserted_primary_key
     assert key is not None  # an INSERT of one row
     return int(key[0])
 

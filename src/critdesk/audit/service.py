@@ -9,7 +9,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from critdesk.audit.models import AuditEvent
-from critdesk.db import inserted_id
+from critdesk.db import insert_row
 
 # Built once: its compiled form is found in the cache without a new statement to key.
 _INSERT = insert(cast(Table, AuditEvent.__table__))
@@ -29,7 +29,8 @@ def record(
     """Writes one event (unsealed) in ``db``'s transaction; returns its id."""
     # A plain INSERT, not the unit of work: every change of the desk writes one of these, and
     # an add() cost its flush several times the statement itself.
-    inserted = db.execute(
+    return insert_row(
+        db,
         _INSERT,
         {
             "at": at,
@@ -41,4 +42,3 @@ def record(
             "data": data or {},
         },
     )
-    return inserted_id(inserted)

@@ -34,7 +34,7 @@ from critdesk.aup import service as aup
 from critdesk.auth.models import User
 from critdesk.case import rules
 from critdesk.case.models import REF_PREFIX, Case, CaseEvent, IdempotencyKey
-from critdesk.db import inserted_id, reads_before_writes
+from critdesk.db import insert_row, reads_before_writes
 from critdesk.errors import Conflict, Forbidden, Invalid, NotFound
 from critdesk.organisation.models import Environment, Organisation
 from critdesk.package.models import SupportPackage
@@ -325,11 +325,12 @@ def _insert_case(
     # statement itself for this one row.
     row = _NEW_CASE | values
     null_json = frozenset(name for name in _JSON_COLUMNS if row[name] is None)
-    inserted = db.execute(
+    case_id = insert_row(
+        db,
         _insert_case_statement(null_json),
         {name: value for name, value in row.items() if name not in null_json},
     )
-    case = _loaded(db, Case, {"id": inserted_id(inserted), **row})
+    case = _loaded(db, Case, {"id": case_id, **row})
     for name, value in (
         ("organisation", reporter.organisation),
         ("package", package),
@@ -379,7 +380,7 @@ def _event(
         "data": data or {},
         "notify": pending_for(case, kind),  # a JSON column whose None is SQL NULL
     }
-    event = _loaded(db, CaseEvent, {"id": inserted_id(db.execute(_INSERT_EVENT, row)), **row})
+    event = _loaded(db, CaseEvent, {"id": insert_row(db, _INSERT_EVENT, row), **row})
     set_committed_value(event, "actor", actor)
     audit.record(
         db=db,
