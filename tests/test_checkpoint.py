@@ -141,6 +141,41 @@ def test_the_thread_checkpoints_until_stopped_and_one_process_at_a_time(
     assert "checkpoint of" in caplog.text and "disk I/O error" in caplog.text
 
 
+def test_the_turns_keep_pace_with_the_log() -> None:
+    worker = Checkpointer("unused.sqlite3", interval=1.0, min_interval=0.1, log_pages=3_000)
+    # 14,000 pages a second (700 reports): a turn every 3,000 pages, 0.21 s.
+    assert worker.next_wait(7_000, 0.5) == pytest.approx(3_000 / 14_000)
+    assert worker.next_wait(100, 0.5) == 1.0  # a quiet log: the longest wait
+    assert worker.next_wait(1_000_000, 0.5) == 0.1  # a flood: the shortest
+    assert worker.next_wait(0, 0.5) == worker.next_wait(-1, 0.5) == 1.0  # empty, or not a WAL
+    assert worker.next_wait(5_000, 0.0) == 1.0
+
+
+def test_a_busy_log_is_checkpointed_before_the_longest_wait(sqlite_db: Database) -> None:
+    path = str(sqlite_db.engine.url.database)
+    calls: list[int] = []
+
+    class Counting(Checkpointer):
+        def checkpoint(self, connection: sqlite3.Connection) -> tuple[int, int]:
+            pages, copied = super().checkpoint(connection)
+            calls.append(pages)
+            return pages, copied
+
+    # The longest wait is far beyond the test: the log's pace alone brings the turns.
+    worker = Counting(
+        path, writer_line(sqlite_db.engine), interval=30, min_interval=0.02, log_pages=50
+    )
+    worker.start()
+    try:
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            _write(sqlite_db, 20)
+    finally:
+        worker.stop()
+    assert len(calls) >= 4
+    assert max(calls) < FALLBACK_AUTOCHECKPOINT_PAGES
+
+
 def test_postgresql_and_memory_engines_have_no_checkpointer(tmp_path: Path) -> None:
     memory = create_engine("sqlite://")
     assert checkpointer(memory) is None

@@ -236,7 +236,7 @@ class Checkpointer:
 
     Left to SQLite, the commit that takes the log past 1,000 pages does the checkpoint itself,
     holding the write lock meanwhile: every 50th case or so waited 15-25 ms for it, and every
-    writer in line behind it too (bench/RESULTS.md). Here, every ``interval`` seconds:
+    writer in line behind it too (bench/RESULTS.md). Here, each turn:
 
     1. a passive checkpoint, beside the writers (they go on appending to the log): it copies
        what the log holds and syncs the file, which is where the time goes;
@@ -245,6 +245,13 @@ class Checkpointer:
        for the readers of older pages, so that the next writer starts the log again from its
        beginning. Without it the log never rewinds while writes go on: a passive checkpoint
        always ends behind the last commit.
+
+    The turns come as fast as the log grows (``next_wait``): as long as it takes to write
+    ``log_pages`` pages at the pace of the last turn, at most ``interval`` seconds and at least
+    ``min_interval``. A report writes about twenty pages to the log (the rows and their
+    indexes' pages), so 700 reports a second fill 10,000 pages in 0.7 s: on a fixed one-second
+    turn the log reached the engine's fallback between turns, and every 0.7 s one commit did
+    the checkpoint itself (22-32 ms, the writers of both server processes waiting behind it).
 
     One process of those sharing the database does this at a time (an ``flock`` on a file
     beside it, held while its checkpointer runs); the others stand by and take over if it
@@ -257,12 +264,16 @@ class Checkpointer:
         path: str,
         line: WriterQueue | None = None,
         *,
-        interval: float = 1.0,
+        interval: float = 0.5,
+        min_interval: float = 0.1,
+        log_pages: int = 3_000,
         restart_wait: float = 0.05,
     ) -> None:
         self.path = path
         self.line = line
         self.interval = interval
+        self.min_interval = min(min_interval, interval)
+        self.log_pages = log_pages
         self.restart_wait = restart_wait
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -294,11 +305,22 @@ class Checkpointer:
                 self.line.release()
         return pages, copied
 
+    def next_wait(self, pages: int, seconds: float) -> float:
+        """The wait before the next turn, the last one having found ``pages`` pages in the log
+        ``seconds`` after the turn before it ended: the time the log takes to grow by
+        ``log_pages`` at that pace, between ``min_interval`` and ``interval``."""
+        if pages <= 0 or seconds <= 0:
+            return self.interval
+        return min(self.interval, max(self.min_interval, self.log_pages * seconds / pages))
+
     def _run(self) -> None:
         owner: int | None = None  # the lock file, open while this process is the checkpointer
         connection: sqlite3.Connection | None = None
+        wait = self.min_interval  # the first turn soon: it measures the log's pace
+        ended = time.monotonic()  # the last turn's end (the log starts again from about then)
         try:
-            while not self._stop.wait(self.interval):
+            while not self._stop.wait(wait):
+                wait = self.interval
                 try:
                     if owner is None:
                         owner = os.open(
@@ -312,7 +334,10 @@ class Checkpointer:
                         connection = sqlite3.connect(
                             self.path, timeout=self.restart_wait, isolation_level=None
                         )
-                    self.checkpoint(connection)
+                    started = time.monotonic()
+                    pages, _copied = self.checkpoint(connection)
+                    wait = self.next_wait(pages, started - ended)
+                    ended = time.monotonic()
                 except (OSError, sqlite3.Error, OperationalError):
                     # A database folder gone or not there yet, a disk error: the next turn
                     # tries again from the start.
