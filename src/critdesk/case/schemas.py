@@ -241,9 +241,10 @@ def created_view(
     case: Case, events: Sequence[CaseEvent], now: datetime, suggestions: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """CaseCreated's JSON for a case reported just now, every field (nulls too) and nothing
-    else, so that it is serialised as it is, without validating the model first (a tenth of a
-    report's cost). A new case has no outcome, redirect, root cause or confirmation yet; its
-    timeline is the events just written; a suggestion keeps the fields Suggestion shows."""
+    else, so that it is serialised as it is, without validating the model first (about 60 us of
+    a report's 1.3-1.4 ms of CPU, measured). A new case has no outcome, redirect, root cause or
+    confirmation yet; its timeline is the events just written; a suggestion keeps the fields
+    Suggestion shows."""
     view = _NOT_YET | detail_view(case, list(events), now)
     view["suggestions"] = [
         {name: found.get(name) for name in _SUGGESTION_FIELDS} for found in suggestions

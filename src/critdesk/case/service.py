@@ -267,8 +267,8 @@ def _loaded(db: Session, cls: type[_T], row: dict[str, Any]) -> _T:
 
     Built the way the ORM's loading builds one (the class manager's new instance, the columns
     put in its dict), not by the constructor, whose every attribute set fires the attribute
-    events and records a change that ``make_transient_to_detached`` then forgets (a tenth of
-    the insert's time, for a case and its event)."""
+    events and records a change that ``make_transient_to_detached`` then forgets (for a case
+    and its event, 1.42 against 1.32 ms of CPU a report, measured)."""
     instance: _T = class_mapper(cls).class_manager.new_instance()
     instance.__dict__.update(row)
     make_transient_to_detached(instance)
