@@ -15,6 +15,7 @@ from annotated_types import Interval
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic_core import to_json
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -94,6 +95,14 @@ async def _now(request: Request) -> datetime:
 
 Now = Annotated[datetime, Depends(_now)]
 AppSettings = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def view_response(view: Any, status_code: int = 200) -> Response:
+    """A view that already holds every field of its route's response model, nulls included, and
+    nothing else, serialised as it is by pydantic's own encoder, without validating the model
+    first (for a queue page of fifty cases a fifth of its cost). The route's ``response_model``
+    still documents the shape; a test holds each such view to its model's own JSON."""
+    return Response(to_json(view), status_code=status_code, media_type="application/json")
 
 
 # The largest id an integer column holds (PostgreSQL's integer). A larger number names nothing,

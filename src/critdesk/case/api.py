@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from pydantic_core import to_json
 from sqlalchemy.orm import Session
 
 from critdesk.audit.deps import AccessLog
@@ -18,13 +17,12 @@ from critdesk.case import schemas, service
 from critdesk.case.models import Case
 from critdesk.db import commit_then_read
 from critdesk.errors import Invalid
-from critdesk.web import AppSettings, DbSession, Id, Now, Page, encode_cursor
+from critdesk.web import AppSettings, DbSession, Id, Now, Page, encode_cursor, view_response
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
-JSON = "application/json"
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
@@ -72,10 +70,8 @@ def report_case(
         # A replay answers with the case as it is now, through the response model.
         detail = schemas.detail_view(case, service.timeline(db=db, viewer=user, case=case), now)
         return detail | {"suggestions": _suggestions(request, db, user, case)}
-    return Response(
-        to_json(schemas.created_view(case, events, now, _suggestions(request, db, user, case))),
-        status_code=201,
-        media_type=JSON,
+    return view_response(
+        schemas.created_view(case, events, now, _suggestions(request, db, user, case)), 201
     )
 
 

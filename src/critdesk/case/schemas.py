@@ -240,12 +240,11 @@ _SUGGESTION_FIELDS = tuple(Suggestion.model_fields)
 def created_view(
     case: Case, events: Sequence[CaseEvent], now: datetime, suggestions: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    """CaseCreated's JSON for a case reported just now, every field (nulls too) and nothing
-    else, so that it is serialised as it is, without validating the model first (about 60 us of
-    a report's 1.3-1.4 ms of CPU, measured). A new case has no outcome, redirect, root cause or
-    confirmation yet; its timeline is the events just written; a suggestion keeps the fields
+    """CaseCreated's view of a case reported just now, for ``web.view_response`` (about 60 us
+    of a report's 1.3-1.4 ms of CPU, measured): a new case has no outcome, redirect, root cause
+    or confirmation yet; its timeline is the events just written; a suggestion keeps the fields
     Suggestion shows."""
-    view = _NOT_YET | detail_view(case, list(events), now)
+    view = _NOT_YET | detail_view(case, events, now)
     view["suggestions"] = [
         {name: found.get(name) for name in _SUGGESTION_FIELDS} for found in suggestions
     ]
@@ -340,7 +339,7 @@ def event_view(event: CaseEvent) -> dict[str, Any]:
     }
 
 
-def detail_view(case: Case, events: list[CaseEvent], now: datetime) -> dict[str, Any]:
+def detail_view(case: Case, events: Sequence[CaseEvent], now: datetime) -> dict[str, Any]:
     view = summary_view(case, now) | {
         "description": case.description,
         "reporter": person(case.reporter),
